@@ -1,0 +1,41 @@
+"""One error family for the library, and the Problem record that validation reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the data: which file, which feature or row, which rule, and why."""
+
+    file: str
+    where: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.rule}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class BeibeiGeoError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CatalogError(BeibeiGeoError):
+    """The catalog file is missing, unreadable or declares something impossible."""
+
+
+class DataFileError(BeibeiGeoError):
+    """A data file cannot be read as the strict format it must be in."""
+
+
+class ValidationError(BeibeiGeoError):
+    """Data files were read but break the data contract."""
