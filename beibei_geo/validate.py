@@ -346,7 +346,8 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
             problems.append(Problem(label, where, "bad-type", f"{name} must be text, got {props[name]!r}"))
     goals = sorted(context.goal_ids)
     if "goal" in props and props["goal"] not in context.goal_ids:
-        problems.append(Problem(label, where, "unknown-goal", f"goal {props['goal']!r} is not one of: {', '.join(goals)}"))
+        problems.append(Problem(label, where, "unknown-goal",
+                                f"goal {props['goal']!r} is not one of: {', '.join(goals)}"))
     extra = props.get("goals_extra", [])
     if not isinstance(extra, list):
         problems.append(Problem(label, where, "bad-type", f"goals_extra must be a list of goal ids, got {extra!r}"))
@@ -383,7 +384,8 @@ def _check_location(spec: LayerSpec, geometry: Any, props: dict[str, Any], where
         if precision == "unknown" and error is not None:
             problems.append(Problem(label, where, "est-error", "est_error_m must be null when the location is unknown"))
         elif precision != "unknown" and not (is_finite_number(error) and error >= 0):
-            problems.append(Problem(label, where, "est-error", f"est_error_m must be a number ≥ 0 (metres), got {error!r}"))
+            problems.append(Problem(label, where, "est-error",
+                                    f"est_error_m must be a number ≥ 0 (metres), got {error!r}"))
     if geometry is None:
         if precision != "unknown":
             problems.append(Problem(label, where, "null-geometry",

@@ -1,0 +1,118 @@
+"""Loading a validated data folder into typed frames: goals, indicators and one GeoDataFrame per layer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from beibei_geo.catalog import CATALOG_FILE, Catalog, default_data_dir, load_catalog
+from beibei_geo.errors import BeibeiGeoError, ValidationError
+from beibei_geo.readers import parse_number
+from beibei_geo.validate import inspect_data_dir
+
+#: Columns every thematic feature frame has, whatever optional properties its file carries.
+FEATURE_COLUMNS = ("layer", "id", "name", "name_en", "goal", "goals", "category", "township", "status",
+                   "description", "source", "source_quote", "location_precision", "est_error_m",
+                   "location_source", "location_note", "schematic", "outside_district", "mapped")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded data folder. Frames are shared: copy before changing them."""
+
+    catalog: Catalog
+    version: str
+    goals: pd.DataFrame
+    indicators: pd.DataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+
+    @property
+    def features(self) -> gpd.GeoDataFrame:
+        """All thematic features in one frame (mapped or not), in catalog order."""
+        frames = [self.layers[spec.id] for spec in self.catalog.thematic_layers]
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+    @property
+    def goal_ids(self) -> list[str]:
+        return list(self.goals["goal_id"])
+
+
+def data_version(data_dir: Path | str | None = None) -> str:
+    """A short hash of every file the catalog names (and the catalog): changes when any of them changes."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    digest = hashlib.sha256()
+    names = [CATALOG_FILE]
+    try:
+        catalog = load_catalog(data_dir)
+        names += [*catalog.tables.values(), *(spec.file for spec in catalog.layers.values())]
+    except BeibeiGeoError:
+        pass  # a broken catalog still has a version: its own bytes
+    for name in names:
+        path = data_dir / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()[:12]
+
+
+def load_dataset(data_dir: Path | str | None = None) -> Dataset:
+    """Validate and load ``data_dir`` (default: `default_data_dir`); raise `ValidationError` on any problem."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    report, raw = inspect_data_dir(data_dir)
+    if raw is None:
+        raise ValidationError(report.problems)
+    layers = {spec.id: _layer_frame(spec.id, raw.collections[spec.id], spec.thematic)
+              for spec in raw.catalog.layers.values()}
+    return Dataset(raw.catalog, data_version(data_dir), _typed_goals(raw.goals),
+                   _typed_indicators(raw.indicators), layers)
+
+
+def _typed_goals(goals: pd.DataFrame) -> pd.DataFrame:
+    goals = goals.reset_index(drop=True)
+    if "order" in goals:
+        goals = goals.assign(order=pd.to_numeric(goals["order"], errors="coerce"))
+        goals = goals.sort_values("order", kind="stable").reset_index(drop=True)
+    return goals
+
+
+def _optional_number(text: str) -> float:
+    return parse_number(text) if text else float("nan")
+
+
+def _typed_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
+    frame = indicators.reset_index().copy()
+    for column in ("qualifier", "headline", "counts_layer", "counts_category", "counts_status", "value_text",
+                   "unit_en", "period_zh", "baseline_note"):
+        if column not in frame:
+            frame[column] = ""
+    frame["value"] = frame["value"].map(parse_number)
+    frame["baseline_value"] = frame["baseline_value"].map(_optional_number)
+    for column in ("year", "baseline_year"):
+        frame[column] = pd.to_numeric(frame[column].replace("", None), errors="raise").astype("Int64")
+    frame["headline"] = frame["headline"].eq("true")
+    frame["qualifier"] = frame["qualifier"].replace("", "exact")
+    return frame
+
+
+def _layer_frame(layer_id: str, collection: dict[str, Any], thematic: bool) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame.from_features(collection["features"], crs="EPSG:4326")
+    frame.insert(0, "layer", layer_id)
+    if not thematic:
+        return frame
+    defaults: dict[str, Any] = {"name_en": "", "source_quote": "", "location_source": "", "location_note": "",
+                                "schematic": False, "outside_district": False}
+    for column, default in defaults.items():
+        frame[column] = frame[column].fillna(default) if column in frame else default
+    extra = frame["goals_extra"] if "goals_extra" in frame else pd.Series([[]] * len(frame), index=frame.index)
+    frame["goals"] = [
+        [goal, *[g for g in (more if isinstance(more, list) else []) if g != goal]]
+        for goal, more in zip(frame["goal"], extra, strict=True)
+    ]
+    frame["mapped"] = ~(frame.geometry.isna() | frame.geometry.is_empty)
+    frame["est_error_m"] = pd.to_numeric(frame["est_error_m"], errors="coerce")
+    columns = [*FEATURE_COLUMNS, *[c for c in frame.columns if c not in FEATURE_COLUMNS and c != "geometry"]]
+    return frame[[*columns, "geometry"]]

@@ -1,0 +1,49 @@
+"""Filtering features by a selection (goal, layer, 街镇, status, text): pure functions of the selection."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked to see. Empty tuples and "" mean "no restriction"."""
+
+    goals: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    text: str = ""
+
+
+def normalise_text(text: str) -> str:
+    """Fold full-width characters, case and surrounding spaces so searches and joins match."""
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
+
+
+def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None) -> pd.DataFrame:
+    """Rows of ``features`` matching every part of ``selection`` (a new frame; the input is unchanged).
+
+    ``town_names`` gives each row's 街镇 name (see `join.township_names`); without it the raw
+    ``township`` column is matched, so a selection may name a 街镇 by name or by code.
+    """
+    keep = pd.Series(True, index=features.index)
+    if selection.goals:
+        wanted = set(selection.goals)
+        keep &= features["goals"].map(lambda goals: bool(wanted.intersection(goals)))
+    if selection.layers:
+        keep &= features["layer"].isin(selection.layers)
+    if selection.towns:
+        towns = features["township"] if town_names is None else town_names
+        keep &= towns.isin(selection.towns) | features["township"].isin(selection.towns)
+    if selection.statuses:
+        keep &= features["status"].isin(selection.statuses)
+    needle = normalise_text(selection.text)
+    if needle:
+        haystack = (features["name"].fillna("") + "\n" + features["name_en"].fillna("") + "\n"
+                    + features["description"].fillna("")).map(normalise_text)
+        keep &= haystack.str.contains(needle, regex=False)
+    return features[keep].copy()
