@@ -144,5 +144,10 @@ def read_csv_table(path: Path, label: str) -> pd.DataFrame:
 
 
 def is_finite_number(value: Any) -> bool:
-    """True for int/float (not bool) that is finite."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """True for int/float (not bool) that is finite and fits in a float."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float, e.g. 1 followed by 400 zeros
+        return False

@@ -108,7 +108,8 @@ def inspect_data_dir(data_dir: Path | str) -> tuple[Report, RawData | None]:
             report.problems.extend(exc.problems)
         report.files.append(spec.file)
     township_fc = collections.get(catalog.township_layer)
-    townships = _township_names(township_fc) if township_fc else set()
+    # No names at all means the township file is broken (reported there): skip the check, not blame every feature.
+    townships = (_township_names(township_fc) if township_fc else set()) or None
     context = _LayerContext(catalog, goal_ids, townships)
     for layer_id, collection in collections.items():
         spec = catalog.layers[layer_id]
@@ -260,7 +261,7 @@ def _check_counts_link(layer_id: str, categories: str, status: str, thematic: di
 class _LayerContext:
     catalog: Catalog
     goal_ids: set[str]
-    townships: set[str]
+    townships: set[str] | None
 
 
 def check_collection(spec: LayerSpec, collection: Any, context: _LayerContext) -> list[Problem]:
@@ -289,7 +290,8 @@ def _check_crs_member(collection: dict[str, Any], label: str) -> list[Problem]:
     crs = collection.get("crs")
     if crs is None:
         return []
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    crs_props = crs.get("properties") if isinstance(crs, dict) else None
+    name = crs_props.get("name") if isinstance(crs_props, dict) else None
     if isinstance(name, str) and name in WGS84_NAMES:
         return []
     return [Problem(label, "-", "crs", f"crs {name or crs!r} is not WGS-84; GeoJSON data must be lon/lat WGS-84 "
@@ -334,6 +336,11 @@ def _check_id(props: dict[str, Any], where: str, label: str, ids: dict[str, int]
     return []
 
 
+def _is_one_of(value: Any, allowed: set[str] | dict[str, Any]) -> bool:
+    """True when ``value`` is text and one of ``allowed`` (a list or an object never is, and never raises)."""
+    return isinstance(value, str) and value in allowed
+
+
 def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: str,
                                context: _LayerContext) -> list[Problem]:
     label = spec.file
@@ -345,7 +352,7 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
         if props.get(name) is not None and not isinstance(props[name], str):
             problems.append(Problem(label, where, "bad-type", f"{name} must be text, got {props[name]!r}"))
     goals = sorted(context.goal_ids)
-    if "goal" in props and props["goal"] not in context.goal_ids:
+    if "goal" in props and not _is_one_of(props["goal"], context.goal_ids):
         problems.append(Problem(label, where, "unknown-goal",
                                 f"goal {props['goal']!r} is not one of: {', '.join(goals)}"))
     extra = props.get("goals_extra", [])
@@ -353,15 +360,15 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
         problems.append(Problem(label, where, "bad-type", f"goals_extra must be a list of goal ids, got {extra!r}"))
     else:
         problems += [Problem(label, where, "unknown-goal", f"goals_extra {g!r} is not one of: {', '.join(goals)}")
-                     for g in extra if g not in context.goal_ids]
-    if "category" in props and props["category"] not in spec.categories:
+                     for g in extra if not _is_one_of(g, context.goal_ids)]
+    if "category" in props and not _is_one_of(props["category"], spec.categories):
         problems.append(Problem(label, where, "unknown-category",
                                 f"category {props['category']!r} is not one of: {', '.join(spec.categories)}"))
-    if "status" in props and props["status"] not in context.catalog.status:
+    if "status" in props and not _is_one_of(props["status"], context.catalog.status):
         problems.append(Problem(label, where, "unknown-status",
                                 f"status {props['status']!r} is not one of: {', '.join(context.catalog.status)}"))
     township = props.get("township")
-    if isinstance(township, str) and township and township not in context.townships:
+    if isinstance(township, str) and township and context.townships is not None and township not in context.townships:
         problems.append(Problem(label, where, "unknown-township",
                                 f"township {township!r} is not a 街镇 name or code of the "
                                 f"{context.catalog.township_layer} layer (or empty)"))
@@ -403,7 +410,7 @@ def _check_geometry(spec: LayerSpec, geometry: Any, props: dict[str, Any], where
                     families: Counter[str]) -> list[Problem]:
     label = spec.file
     kind = geometry.get("type") if isinstance(geometry, dict) else None
-    if kind not in GEOMETRY_TYPES:
+    if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         return [Problem(label, where, "geometry-type",
                         f"geometry type {kind!r} is not one of: {', '.join(GEOMETRY_TYPES)}")]
     family = kind.removeprefix("Multi")
@@ -428,7 +435,7 @@ def _collect_positions(coords: Any, depth: int, out: list[list[float]]) -> str |
         if not isinstance(coords, list) or len(coords) not in (2, 3):
             return f"a position must be [lon, lat], got {coords!r}"[:160]
         if not all(is_finite_number(v) for v in coords):
-            return f"position {coords!r} has a value that is not a finite number"[:160]
+            return f"position {repr(coords)[:100]} has a value that is not a finite number"
         out.append(coords)
         return None
     if not isinstance(coords, list) or not coords:
