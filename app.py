@@ -41,4 +41,11 @@ st_folium(build_map(dataset, features), height=640, use_container_width=True, re
 unmapped = features[~features["mapped"]]
 if not unmapped.empty:
     st.subheader("位置未知、未上图的地点")
-    st.dataframe(unmapped[["name", "layer", "goal", "description"]], hide_index=True)
+    goal_names = dict(zip(dataset.goals["goal_id"], dataset.goals["short_zh"], strict=True))
+    layer_names = {spec.id: spec.name_zh for spec in dataset.catalog.thematic_layers}
+    st.dataframe(
+        unmapped.assign(layer=unmapped["layer"].map(layer_names), goal=unmapped["goal"].map(goal_names))[
+            ["name", "layer", "goal", "description"]
+        ].rename(columns={"name": "名称", "layer": "图层", "goal": "目标", "description": "说明"}),
+        hide_index=True,
+    )
