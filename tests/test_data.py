@@ -6,6 +6,7 @@ import csv
 import json
 import re
 
+import geojson_validator
 import pytest
 import shapely.geometry
 from shapely.geometry.polygon import orient
@@ -56,6 +57,13 @@ def test_layer_file_conforms_to_its_catalog_entry(layer_id):
         polygons = getattr(shape, "geoms", [shape]) if shape.geom_type.endswith("Polygon") else []
         assert all(orient(p, 1.0).equals_exact(p, 0) for p in polygons), "exterior rings counter-clockwise"
     assert families <= set(spec.geometry) and len(families) <= 1
+
+
+@pytest.mark.parametrize("layer_id", list(CATALOG.layers))
+def test_layer_file_passes_an_independent_geojson_validator(layer_id):
+    collection = json.loads(CATALOG.path(CATALOG.layers[layer_id].file).read_text(encoding="utf-8"))
+    assert geojson_validator.validate_structure(collection) == {}
+    assert geojson_validator.validate_geometries(collection)["invalid"] == {}
 
 
 @pytest.mark.parametrize("layer_id", [spec.id for spec in CATALOG.thematic_layers])
