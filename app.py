@@ -22,6 +22,7 @@ def _vendor_assets() -> Path:
 
 @st.cache_resource(max_entries=4)
 def _dataset(version: str):
+    """The loaded data, cached per data version (a hash of the files), so edits are picked up on rerun."""
     return load_dataset(default_data_dir())
 
 

@@ -213,7 +213,7 @@ def check_indicators(indicators: pd.DataFrame, label: str, goal_ids: set[str], c
     thematic = {spec.id: spec for spec in catalog.thematic_layers}
     seen: set[str] = set()
     for row, record in indicators.iterrows():
-        get = lambda column, r=record: r.get(column, "") or ""  # noqa: E731 - optional columns read as ""
+        get = _optional_cell(record)
         where = f"row {row} ({record['indicator_id'] or 'no id'})"
         if not _INDICATOR_ID.match(record["indicator_id"]):
             problems.append(Problem(label, where, "bad-id",
@@ -237,6 +237,11 @@ def check_indicators(indicators: pd.DataFrame, label: str, goal_ids: set[str], c
         problems += _check_counts_link(get("counts_layer"), get("counts_category"), get("counts_status"),
                                        thematic, catalog, where, label)
     return problems
+
+
+def _optional_cell(record: pd.Series):
+    """A reader of ``record`` that gives "" for a column the table does not have."""
+    return lambda column: record.get(column, "") or ""
 
 
 def _check_counts_link(layer_id: str, categories: str, status: str, thematic: dict[str, LayerSpec],

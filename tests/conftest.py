@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from beibei_geo.catalog import load_catalog
 from beibei_geo.dataset import Dataset, load_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -17,3 +19,13 @@ PLACES_CSV = DATA / "sources" / "beibei_places.csv"
 @pytest.fixture(scope="session")
 def shipped() -> Dataset:
     return load_dataset(DATA)
+
+
+def mapped_feature_count() -> int:
+    """Thematic features with a geometry, counted straight from the shipped files."""
+    catalog = load_catalog(DATA)
+    return sum(
+        feature["geometry"] is not None
+        for spec in catalog.thematic_layers
+        for feature in json.loads(catalog.path(spec.file).read_text(encoding="utf-8"))["features"]
+    )

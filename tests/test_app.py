@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from streamlit.testing.v1 import AppTest
 
-from beibei_geo.catalog import load_catalog
-from tests.conftest import DATA, PROJECT
-
-
-def mapped_feature_count() -> int:
-    catalog = load_catalog(DATA)
-    return sum(
-        feature["geometry"] is not None
-        for spec in catalog.thematic_layers
-        for feature in json.loads(catalog.path(spec.file).read_text(encoding="utf-8"))["features"]
-    )
+from tests.conftest import DATA, PROJECT, mapped_feature_count
 
 
 def run_app() -> AppTest:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -15,8 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from beibei_geo.catalog import load_catalog
-from tests.conftest import DATA, PROJECT
+from tests.conftest import DATA, PROJECT, mapped_feature_count
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -68,11 +66,6 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
 
-
-def mapped_feature_count() -> int:
-    catalog = load_catalog(DATA)
-    return sum(feature["geometry"] is not None for spec in catalog.thematic_layers
-               for feature in json.loads(catalog.path(spec.file).read_text(encoding="utf-8"))["features"])
 
 
 @pytest.mark.parametrize("viewport", [(1440, 900), (1920, 1080)])
