@@ -1,4 +1,4 @@
-"""Offline map assets: Leaflet and jQuery copied from the installed ``xstatic-*`` packages.
+"""Offline map assets: Leaflet, Leaflet.markercluster and jQuery copied from the installed ``xstatic-*`` packages.
 
 Nothing is committed or fetched from a CDN: at start-up the app copies the files into a git-ignored
 ``static/vendor/`` folder that Streamlit serves at ``/app/static/vendor/``.
@@ -12,12 +12,16 @@ from pathlib import Path
 
 import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_markercluster
 
 #: URL under which Streamlit static serving exposes ``static/vendor`` beside ``app.py``.
 VENDOR_URL = "/app/static/vendor"
-_SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR)}
-MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js"))
-MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"),)
+_SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR),
+            "markercluster": Path(xs_markercluster.BASE_DIR)}
+MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js"),
+          ("markerclusterjs", "markercluster/leaflet.markercluster.js"))
+MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"), ("markerclustercss", "markercluster/MarkerCluster.css"),
+           ("markerclusterdefaultcss", "markercluster/MarkerCluster.Default.css"))
 
 
 def install_vendor_assets(static_dir: Path) -> Path:

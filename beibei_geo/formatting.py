@@ -7,8 +7,8 @@ import math
 import pandas as pd
 
 
-def _trim(number: float) -> str:
-    return f"{number:,.2f}".rstrip("0").rstrip(".")
+def _trim(number: float, grouping: str = ",") -> str:
+    return f"{number:{grouping}.2f}".rstrip("0").rstrip(".")
 
 
 def format_number(value: float, lang: str = "zh") -> str:
@@ -16,10 +16,12 @@ def format_number(value: float, lang: str = "zh") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if lang == "zh" and abs(value) >= 1e8:
-        return _trim(value / 1e8) + "亿"
+        return _trim(value / 1e8, "") + "亿"
     in_wan = value / 1e4
-    if lang == "zh" and (abs(value) >= 1e4 and value % 1000 == 0 or abs(value) >= 1e5 and round(in_wan, 2) == in_wan):
-        return _trim(in_wan) + "万"
+    whole_thousands = abs(value) >= 1e4 and value % 1000 == 0
+    short_in_wan = abs(value) >= 1e5 and round(in_wan, 2) == in_wan
+    if lang == "zh" and (whole_thousands or short_in_wan):
+        return _trim(in_wan, "") + "万"
     return _trim(value)
 
 

@@ -28,8 +28,6 @@ TEXT: dict[str, dict[str, str]] = {
                              "en": "URL parameter {param}: {values} not recognised, ignored."},
     "notice_unknown_lang": {"zh": "网址参数 lang={value} 无法识别，已使用中文。",
                             "en": "URL parameter lang={value} not recognised; using Chinese."},
-    "notice_unknown_goal_page": {"zh": "网址参数 goal={value} 无法识别，已显示第一个目标。",
-                                 "en": "URL parameter goal={value} not recognised; showing the first goal."},
     # map
     "legend": {"zh": "图例", "en": "Legend"},
     "legend_approximate": {"zh": "空心/虚线 = 近似位置", "en": "hollow / dashed = approximate location"},

@@ -28,7 +28,7 @@ class Notice:
 class ViewState:
     """What a link reproduces: the filters and the language."""
 
-    selection: Selection = Selection()
+    selection: Selection = field(default_factory=Selection)
     lang: str = DEFAULT_LANG
 
 

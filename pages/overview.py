@@ -1,0 +1,44 @@
+"""总览 Overview: every layer on one map, filtered from the sidebar and the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from beibei_geo.formatting import indicator_figure
+from beibei_geo.i18n import label, t
+from beibei_geo.join import indicators_for_goals
+
+dataset, state = ui.start_page()
+lang = state.lang
+ui.sidebar_filters(dataset, state)
+basemap = ui.basemap_choice(lang)
+
+st.title(t("app_title", lang))
+features = ui.filtered_features(dataset, state.selection)
+total = int(dataset.features["mapped"].sum())
+shown = int(features["mapped"].sum())
+st.markdown(f"**{t('count_line', lang, n=shown, m=total)}**")
+
+headline = indicators_for_goals(dataset, state.selection.goals, headline_only=True)
+if not state.selection.goals:
+    headline = headline.groupby("goal", sort=False).head(1)
+st.subheader(t("headline_title", lang))
+for start in range(0, len(headline), 4):
+    for column, (_, row) in zip(st.columns(4), headline.iloc[start:start + 4].iterrows(), strict=False):
+        goal = ui.goal_label(dataset, row["goal"], lang)
+        name = label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
+        column.metric(ui.md_escape(f"{goal} · {name}"), indicator_figure(row, lang), help=ui.md_escape(row["quote"]),
+                      border=True)
+
+if not shown:
+    st.info(t("no_features", lang))
+ui.show_map(dataset, features, lang, basemap)
+st.caption(ui.md_escape(f"{t('map_notice', lang)} · {t('map_sources', lang)}"))
+
+unmapped = features[~features["mapped"]]
+st.subheader(t("unmapped_title", lang, n=len(unmapped)))
+if unmapped.empty:
+    st.caption(t("unmapped_none", lang))
+else:
+    st.dataframe(ui.places_table(dataset, unmapped, lang), hide_index=True, width="stretch")

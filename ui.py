@@ -1,0 +1,200 @@
+"""Streamlit glue shared by the pages: cached data, URL state ↔ widgets, filters, the map and the legend.
+
+The library (`beibei_geo`) does the work; this module only reads widgets and the URL and draws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from beibei_geo.assets import install_vendor_assets
+from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
+from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset
+from beibei_geo.errors import BeibeiGeoError
+from beibei_geo.filters import Selection, filter_features
+from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
+from beibei_geo.join import township_names
+from beibei_geo.mapview import base_map, escape_text, legend_entries, legend_html, thematic_groups
+from beibei_geo.urlstate import Allowed, Notice, ViewState, parse_view, to_query
+
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+
+#: Widget keys of the sidebar filters, by Selection field.
+FILTER_KEYS = {"goals": "filter_goals", "layers": "filter_layers", "towns": "filter_towns",
+               "statuses": "filter_status", "text": "filter_text"}
+LANG_KEY = "filter_lang"
+_SYNCED = "_synced_query"
+
+
+@st.cache_resource
+def install_assets() -> Path:
+    """Copy Leaflet & co. into ``static/vendor`` once per server."""
+    return install_vendor_assets(Path(__file__).parent / "static")
+
+
+@st.cache_resource(max_entries=4)
+def _load(version: str) -> Dataset:
+    """The loaded data, cached per data version (a hash of the files): an edit is picked up on the next run."""
+    return load_dataset(default_data_dir())
+
+
+def url_lang() -> str:
+    """The language the URL asks for (Chinese when absent or unknown)."""
+    lang = st.query_params.get("lang", DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def dataset_or_stop(lang: str) -> Dataset:
+    """The current data; when it fails validation, the problems are shown and the page stops."""
+    try:
+        return _load(data_version())
+    except BeibeiGeoError as exc:
+        st.error(t("data_invalid", lang))
+        st.code("\n".join(str(problem) for problem in exc.problems[:50]), language=None)
+        st.stop()
+
+
+def read_view(dataset: Dataset) -> tuple[ViewState, list[Notice]]:
+    """The view the URL describes, and notices for the values it had to ignore."""
+    return parse_view(st.query_params.to_dict(), Allowed.from_dataset(dataset))
+
+
+def write_view(state: ViewState) -> None:
+    """Put ``state`` in the URL (a new history entry, so back/forward step through views)."""
+    query = to_query(state)
+    st.session_state[_SYNCED] = sorted(query.items())
+    st.query_params.from_dict(query)
+
+
+def _sync_widgets(state: ViewState) -> None:
+    """Set the widgets from the URL when the URL changed outside them (first load, back/forward, a link)."""
+    query = sorted(to_query(state).items())
+    if st.session_state.get(_SYNCED) == query:
+        return
+    for attribute, key in FILTER_KEYS.items():
+        value = getattr(state.selection, attribute)
+        st.session_state[key] = value if isinstance(value, str) else list(value)
+    st.session_state[LANG_KEY] = state.lang
+    st.session_state[_SYNCED] = query
+
+
+def _view_from_widgets() -> ViewState:
+    values = {attribute: st.session_state.get(key) for attribute, key in FILTER_KEYS.items()}
+    selection = Selection(goals=tuple(values["goals"] or ()), layers=tuple(values["layers"] or ()),
+                          towns=tuple(values["towns"] or ()), statuses=tuple(values["statuses"] or ()),
+                          text=(values["text"] or "").strip())
+    return ViewState(selection, st.session_state.get(LANG_KEY) or DEFAULT_LANG)
+
+
+def _on_widget_change() -> None:
+    write_view(_view_from_widgets())
+
+
+def _clear_filters() -> None:
+    write_view(ViewState(lang=st.session_state.get(LANG_KEY) or DEFAULT_LANG))
+
+
+def md_escape(text: str) -> str:
+    """Backslash every Markdown special character, so data text shows as typed (no links, images, math)."""
+    return str(text).translate(_MARKDOWN_SPECIALS)
+
+
+def goal_label(dataset: Dataset, goal_id: str, lang: str) -> str:
+    goal = dataset.goals.set_index("goal_id").loc[goal_id]
+    return label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
+
+
+def goal_colour_key(dataset: Dataset, goal_ids: list[str], lang: str) -> str:
+    """Escaped HTML: each goal's name after a swatch of its colour."""
+    goals = dataset.goals.set_index("goal_id")
+    return "".join(
+        f"<div style='font-size:13px;line-height:1.6'><span style='display:inline-block;width:10px;height:10px;"
+        f"border-radius:2px;margin-right:6px;background:{escape_text(goals.at[g, 'color'])}'></span>"
+        f"{escape_text(goal_label(dataset, g, lang))}</div>" for g in goal_ids)
+
+
+def start_page() -> tuple[Dataset, ViewState]:
+    """Every page starts here: data, the view from the URL (notices shown), widgets in sync, language switch."""
+    install_assets()
+    dataset = dataset_or_stop(url_lang())
+    state, notices = read_view(dataset)
+    _sync_widgets(state)
+    st.sidebar.segmented_control(t("language", state.lang), options=list(LANGS), key=LANG_KEY,
+                                 format_func={"zh": "中文", "en": "English"}.get, on_change=_on_widget_change)
+    for notice in notices:
+        st.warning(t(notice.key, state.lang, **notice.values), icon="⚠️")
+    return dataset, state
+
+
+def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True) -> None:
+    """Goal (in their colours), layer, 街镇, status and text filters, all kept in the URL."""
+    lang = state.lang
+    sidebar = st.sidebar
+    sidebar.header(t("filters", lang))
+    sidebar.multiselect(t("filter_goals", lang), options=dataset.goal_ids, key=FILTER_KEYS["goals"],
+                        format_func=lambda g: goal_label(dataset, g, lang), on_change=_on_widget_change)
+    sidebar.html(goal_colour_key(dataset, list(state.selection.goals) or dataset.goal_ids, lang))
+    if with_places:
+        layers = {spec.id: spec.name(lang) for spec in dataset.catalog.thematic_layers}
+        sidebar.multiselect(t("filter_layers", lang), options=list(layers), key=FILTER_KEYS["layers"],
+                            format_func=layers.get, on_change=_on_widget_change)
+        towns = list(Allowed.from_dataset(dataset).towns.values())
+        sidebar.multiselect(t("filter_towns", lang), options=list(dict.fromkeys(towns)), key=FILTER_KEYS["towns"],
+                            on_change=_on_widget_change)
+        statuses = dataset.catalog.status
+        sidebar.multiselect(t("filter_status", lang), options=list(statuses), key=FILTER_KEYS["statuses"],
+                            format_func=lambda s: label(statuses[s], lang), on_change=_on_widget_change)
+    sidebar.text_input(t("filter_text", lang), key=FILTER_KEYS["text"], on_change=_on_widget_change)
+    sidebar.button(t("filter_reset", lang), on_click=_clear_filters)
+
+
+def basemap_choice(lang: str) -> Basemap:
+    """The basemap picked in the sidebar among the offline one and those configured in secrets."""
+    try:
+        config = st.secrets.get("basemaps")
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        config = None
+    basemaps, problems = basemaps_from_config(config)
+    for problem in problems:
+        st.sidebar.warning(problem)
+    if len(basemaps) == 1:
+        return OFFLINE
+    by_id = {b.id: b for b in basemaps}
+    chosen = st.sidebar.selectbox(t("basemap", lang), options=list(by_id), format_func=lambda i: by_id[i].name(lang),
+                                  key="basemap")
+    return by_id[chosen]
+
+
+def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
+    features = dataset.features
+    return filter_features(features, selection, township_names(dataset, features))
+
+
+def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
+             bounds: list[list[float]] | None = None, height: int = 620, key: str = "map") -> None:
+    """The map: a stable base map, the filtered layers as feature groups, and the legend under it."""
+    fmap = base_map(dataset, lang, basemap, bounds)
+    groups = thematic_groups(dataset, features, lang, basemap)
+    st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
+              use_container_width=True, key=key)
+    st.html(legend_html(legend_entries(dataset, features, lang), lang))
+
+
+def places_table(dataset: Dataset, features: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Features as a readable table in ``lang``."""
+    layers = {spec.id: spec for spec in dataset.catalog.thematic_layers}
+    precision = dataset.catalog.location_precision
+    return pd.DataFrame({
+        t("field_name", lang): features["name"],
+        t("field_layer", lang): features["layer"].map(lambda layer: layers[layer].name(lang)),
+        t("field_goals", lang): features["goals"].map(lambda gs: " · ".join(goal_label(dataset, g, lang) for g in gs)),
+        t("field_category", lang): [layers[ly].category_label(c, lang) for ly, c in
+                                    zip(features["layer"], features["category"], strict=True)],
+        t("field_township", lang): features["township"],
+        t("field_location", lang): features["location_precision"].map(lambda p: label(precision.get(p, {}), lang)),
+        t("field_description", lang): features["description"],
+    })
