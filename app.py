@@ -7,11 +7,12 @@ import streamlit as st
 import ui
 from beibei_geo.i18n import t
 
-st.set_page_config(page_title="北碚 党建+ “八个一流” 地图", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="北碚 党建+ “八个一流” 地图", layout="wide")
 lang = ui.url_lang()
 pages = [
-    st.Page("pages/overview.py", title=t("nav_overview", lang), icon="🗺️", default=True),
-    st.Page("pages/goals.py", title=t("nav_goals", lang), icon="🎯", url_path="goals"),
-    st.Page("pages/indicators.py", title=t("nav_indicators", lang), icon="📊", url_path="indicators"),
+    st.Page("pages/overview.py", title=t("nav_overview", lang), default=True),
+    st.Page("pages/goals.py", title=t("nav_goals", lang), url_path="goals"),
+    st.Page("pages/indicators.py", title=t("nav_indicators", lang),
+            url_path="indicators"),
 ]
 st.navigation(pages).run()

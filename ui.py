@@ -16,6 +16,7 @@ from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
 from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset
 from beibei_geo.errors import BeibeiGeoError
 from beibei_geo.filters import Selection, filter_features
+from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
 from beibei_geo.join import township_names
 from beibei_geo.mapview import base_map, escape_text, legend_entries, legend_html, thematic_groups
@@ -126,7 +127,7 @@ def start_page() -> tuple[Dataset, ViewState]:
     st.sidebar.segmented_control(t("language", state.lang), options=list(LANGS), key=LANG_KEY,
                                  format_func={"zh": "中文", "en": "English"}.get, on_change=_on_widget_change)
     for notice in notices:
-        st.warning(t(notice.key, state.lang, **notice.values), icon="⚠️")
+        st.warning(t(notice.key, state.lang, **notice.values))
     return dataset, state
 
 
@@ -136,18 +137,20 @@ def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True
     sidebar = st.sidebar
     sidebar.header(t("filters", lang))
     sidebar.multiselect(t("filter_goals", lang), options=dataset.goal_ids, key=FILTER_KEYS["goals"],
-                        format_func=lambda g: goal_label(dataset, g, lang), on_change=_on_widget_change)
+                        placeholder=t("choose", lang), format_func=lambda g: goal_label(dataset, g, lang),
+                        on_change=_on_widget_change)
     sidebar.html(goal_colour_key(dataset, list(state.selection.goals) or dataset.goal_ids, lang))
     if with_places:
         layers = {spec.id: spec.name(lang) for spec in dataset.catalog.thematic_layers}
         sidebar.multiselect(t("filter_layers", lang), options=list(layers), key=FILTER_KEYS["layers"],
-                            format_func=layers.get, on_change=_on_widget_change)
+                            placeholder=t("choose", lang), format_func=layers.get, on_change=_on_widget_change)
         towns = list(Allowed.from_dataset(dataset).towns.values())
         sidebar.multiselect(t("filter_towns", lang), options=list(dict.fromkeys(towns)), key=FILTER_KEYS["towns"],
-                            on_change=_on_widget_change)
+                            placeholder=t("choose", lang), on_change=_on_widget_change)
         statuses = dataset.catalog.status
         sidebar.multiselect(t("filter_status", lang), options=list(statuses), key=FILTER_KEYS["statuses"],
-                            format_func=lambda s: label(statuses[s], lang), on_change=_on_widget_change)
+                            placeholder=t("choose", lang), format_func=lambda s: label(statuses[s], lang),
+                            on_change=_on_widget_change)
     sidebar.text_input(t("filter_text", lang), key=FILTER_KEYS["text"], on_change=_on_widget_change)
     sidebar.button(t("filter_reset", lang), on_click=_clear_filters)
 
@@ -182,6 +185,30 @@ def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basem
     st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
               use_container_width=True, key=key)
     st.html(legend_html(legend_entries(dataset, features, lang), lang))
+
+
+def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_goal: bool = True) -> None:
+    """Indicators as cards: goal colour, the figure in large type, baseline → current, the quotation on hover."""
+    goals = dataset.goals.set_index("goal_id")
+    cards = []
+    for _, row in indicators.iterrows():
+        goal = goals.loc[row["goal"]]
+        baseline = indicator_baseline(row, lang)
+        year = f"{row['baseline_year']} " if pd.notna(row["baseline_year"]) else ""
+        change = f"{year}{baseline} → {indicator_figure(row, lang)}" if baseline else ""
+        when = str(row["year"]) if pd.notna(row["year"]) else row["period_zh"]
+        goal_line = label({"zh": goal["short_zh"], "en": goal["short_en"]}, lang) if with_goal else ""
+        figure, name = indicator_figure(row, lang), label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
+        cards.append(
+            f"<div title='{escape_text(row['quote'])}' style='border:1px solid #ddd;border-top:4px solid "
+            f"{escape_text(goal['color'])};border-radius:8px;padding:10px 12px;background:#fff'>"
+            f"<div style='font-size:12px;color:#666'>{escape_text(goal_line)}</div>"
+            f"<div style='font-size:26px;font-weight:600;line-height:1.3'>{escape_text(figure)}</div>"
+            f"<div style='font-size:14px'>{escape_text(name)}</div>"
+            f"<div style='font-size:12px;color:#2e7d32'>{escape_text(change)}</div>"
+            f"<div style='font-size:12px;color:#888'>{escape_text(when)}</div></div>")
+    st.html("<div style='display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px'>"
+            + "".join(cards) + "</div>")
 
 
 def places_table(dataset: Dataset, features: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
     "filter_towns": {"zh": "街镇", "en": "街镇 (sub-district / town)"},
     "filter_status": {"zh": "状态", "en": "Status"},
     "filter_text": {"zh": "按名称搜索", "en": "Search by name"},
+    "choose": {"zh": "请选择（不选 = 全部）", "en": "Choose (none = all)"},
     "filter_reset": {"zh": "清除筛选", "en": "Clear filters"},
     "basemap": {"zh": "底图", "en": "Basemap"},
     "count_line": {"zh": "显示 {n} / {m} 个要素", "en": "Showing {n} of {m} features"},

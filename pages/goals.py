@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from beibei_geo.filters import Selection
-from beibei_geo.formatting import format_number, indicator_baseline, indicator_figure
+from beibei_geo.formatting import format_number
 from beibei_geo.i18n import label, t
 from beibei_geo.join import completeness, indicators_for_goals
 from beibei_geo.mapview import feature_bounds
@@ -35,18 +35,7 @@ features = ui.filtered_features(dataset, Selection(goals=(goal_id,)))
 
 indicators = indicators_for_goals(dataset, [goal_id])
 st.subheader(t("goal_indicators", lang))
-for start in range(0, len(indicators), 4):
-    for column, (_, row) in zip(st.columns(4), indicators.iloc[start:start + 4].iterrows(), strict=False):
-        baseline = indicator_baseline(row, lang)
-        delta = None
-        if baseline:
-            change = row["value"] - row["baseline_value"]
-            sign = "+" if change >= 0 else ""
-            delta = f"{sign}{format_number(change, lang)} ({baseline} → {indicator_figure(row, lang)})"
-        name = label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
-        period = f" · {row['period_zh']}" if row["period_zh"] else ""
-        column.metric(ui.md_escape(name + period), indicator_figure(row, lang), delta=delta,
-                      help=ui.md_escape(row["quote"]), border=True)
+ui.indicator_cards(dataset, indicators, lang, with_goal=False)
 
 bounds = feature_bounds(features, basemap)
 ui.show_map(dataset, features, lang, basemap, bounds=bounds, height=520, key=f"goal_map_{goal_id}")

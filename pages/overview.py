@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from beibei_geo.formatting import indicator_figure
-from beibei_geo.i18n import label, t
+from beibei_geo.i18n import t
 from beibei_geo.join import indicators_for_goals
 
 dataset, state = ui.start_page()
@@ -24,12 +23,7 @@ headline = indicators_for_goals(dataset, state.selection.goals, headline_only=Tr
 if not state.selection.goals:
     headline = headline.groupby("goal", sort=False).head(1)
 st.subheader(t("headline_title", lang))
-for start in range(0, len(headline), 4):
-    for column, (_, row) in zip(st.columns(4), headline.iloc[start:start + 4].iterrows(), strict=False):
-        goal = ui.goal_label(dataset, row["goal"], lang)
-        name = label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
-        column.metric(ui.md_escape(f"{goal} · {name}"), indicator_figure(row, lang), help=ui.md_escape(row["quote"]),
-                      border=True)
+ui.indicator_cards(dataset, headline, lang)
 
 if not shown:
     st.info(t("no_features", lang))
