@@ -1,0 +1,176 @@
+"""The pages, run headless with AppTest: filters, URL state, language, bad parameters, broken data.
+
+The map component is replaced by a recorder so the tests can see what each run hands to it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from beibei_geo.catalog import load_catalog
+from tests.conftest import DATA, PROJECT, mapped_feature_count
+
+
+def features_of(path_filter=lambda props: True) -> list[dict]:
+    catalog = load_catalog(DATA)
+    return [f for spec in catalog.thematic_layers
+            for f in json.loads(catalog.path(spec.file).read_text(encoding="utf-8"))["features"]
+            if f["geometry"] is not None and path_filter(f["properties"])]
+
+
+def serving(goal: str):
+    return lambda props: goal == props["goal"] or goal in props.get("goals_extra", [])
+
+
+@pytest.fixture
+def map_calls(monkeypatch):
+    """Every st_folium call of a run: the feature groups handed over, as {group name: feature count}."""
+    calls = []
+
+    def record(fmap, feature_group_to_add=None, **kwargs):
+        groups = {}
+        for group in feature_group_to_add or []:
+            count = 0
+            for child in group._children.values():
+                layers = [child, *child._children.values()]  # a cluster holds the GeoJSON layers
+                count += sum(len(layer.data["features"]) for layer in layers if hasattr(layer, "data"))
+            groups[group.layer_name] = count
+        calls.append({"groups": groups, "kwargs": kwargs})
+
+    monkeypatch.setattr(ui, "st_folium", record)
+    return calls
+
+
+def run(page: str = "pages/overview.py", **params: str) -> AppTest:
+    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.switch_page(page)
+    return app.run()
+
+
+def count_line(app: AppTest) -> str:
+    return next(m.value.strip("*") for m in app.markdown if "要素" in m.value or "features" in m.value)
+
+
+def test_overview_shows_everything(map_calls):
+    app = run()
+    assert not app.exception
+    total = mapped_feature_count()
+    assert count_line(app) == f"显示 {total} / {total} 个要素"
+    assert sum(map_calls[-1]["groups"].values()) == total
+    assert map_calls[-1]["kwargs"]["returned_objects"] == []  # panning never reruns the script
+
+
+@pytest.mark.parametrize("goal", ["park_city", "twin_city", "rural", "culture_tourism"])
+def test_goal_in_url_filters_count_and_map(map_calls, goal):
+    app = run(goal=goal)
+    expected = len(features_of(serving(goal)))
+    assert count_line(app) == f"显示 {expected} / {mapped_feature_count()} 个要素"
+    assert sum(map_calls[-1]["groups"].values()) == expected
+
+
+def test_filter_widget_changes_count_map_and_url(map_calls):
+    app = run()
+    app.multiselect(key="filter_goals").set_value(["park_city"]).run()
+    expected = len(features_of(serving("park_city")))
+    assert count_line(app) == f"显示 {expected} / {mapped_feature_count()} 个要素"
+    assert sum(map_calls[-1]["groups"].values()) == expected
+    assert app.query_params["goal"] == "park_city"
+
+
+@pytest.mark.parametrize(
+    ("params", "keep"),
+    [
+        ({"layers": "red_sites"}, lambda p: p["id"].startswith("red-")),
+        ({"town": "静观镇"}, lambda p: p["township"] == "静观镇"),
+        ({"town": "500109110"}, lambda p: p["township"] == "静观镇"),
+        ({"status": "under_construction"}, lambda p: p["status"] == "under_construction"),
+        ({"q": "公园"}, lambda p: "公园" in p["name"] + p["description"]),
+        ({"goal": "green", "layers": "parks"}, lambda p: p["id"].startswith("park-") and serving("green")(p)),
+    ],
+)
+def test_url_filters(map_calls, params, keep):
+    app = run(**params)
+    expected = len(features_of(keep))
+    assert count_line(app) == f"显示 {expected} / {mapped_feature_count()} 个要素"
+    assert sum(map_calls[-1]["groups"].values()) == expected
+
+
+def test_english(map_calls):
+    app = run(lang="en")
+    total = mapped_feature_count()
+    assert count_line(app) == f"Showing {total} of {total} features"
+    assert app.title[0].value.startswith("Beibei")
+    assert app.sidebar.header[0].value == "Filters"
+
+
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        ({"goal": "nope,park_city"}, "nope"),
+        ({"goal": "<script>alert(1)</script>"}, "<script>alert(1)</script>"),
+        ({"layers": "x" * 500}, "xxxx"),
+        ({"town": "火星"}, "火星"),
+        ({"lang": "fr"}, "lang=fr"),
+        ({"status": "%00"}, "status"),
+    ],
+)
+def test_bad_url_parameters_fall_back_with_a_notice(map_calls, params, shown):
+    app = run(**params)
+    assert not app.exception
+    assert any(shown in warning.value for warning in app.warning)
+    assert count_line(app)
+
+
+@pytest.mark.parametrize("goal", ["business", "innovation", "twin_city", "rural", "park_city", "governance", "green",
+                                  "culture_tourism"])
+def test_goal_page_for_every_goal(map_calls, goal):
+    app = run("pages/goals.py", goal=goal)
+    assert not app.exception
+    assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving(goal)))
+    assert app.sidebar.radio[0].value == goal
+
+
+def test_goal_page_completeness_and_unknown_goal(map_calls):
+    app = run("pages/goals.py", goal="park_city")
+    lines = [m.value for m in app.markdown if "已上图" in m.value]
+    assert any("32" in line and "已上图 0" in line for line in lines), lines
+    app = run("pages/goals.py", goal="nope")
+    assert not app.exception and app.warning
+    assert app.sidebar.radio[0].value == "business"
+
+
+def test_goal_page_radio_writes_the_url(map_calls):
+    app = run("pages/goals.py")
+    app.sidebar.radio[0].set_value("twin_city").run()
+    assert app.query_params["goal"] == "twin_city"
+    assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving("twin_city")))
+
+
+def test_indicators_page_search_and_goal_filter():
+    app = run("pages/indicators.py")
+    assert not app.exception
+    rows = len(app.dataframe[0].value)
+    assert rows >= 60
+    app = run("pages/indicators.py", goal="rural")
+    assert 0 < len(app.dataframe[0].value) < rows
+    app = run("pages/indicators.py", q="绵碚快客")
+    assert len(app.dataframe[0].value) == 1
+
+
+def test_broken_data_shows_problems_not_a_traceback(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "geo" / "parks.geojson").write_text('{"type": "FeatureCollection", "features": [],}', encoding="utf-8")
+    monkeypatch.setenv("BEIBEI_DATA_DIR", str(data))
+    for page in ("pages/overview.py", "pages/goals.py", "pages/indicators.py"):
+        app = run(page)
+        assert not app.exception
+        assert "数据未通过校验" in app.error[0].value
+        assert "geo/parks.geojson: line 1 column 46: json-syntax" in app.code[0].value
