@@ -193,7 +193,8 @@ def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
                       zoom_start=10, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, prefer_canvas=True)
     fmap.default_js, fmap.default_css = asset_urls(asset_base)
     if basemap.url:
-        folium.TileLayer(basemap.url, attr=escape_text(basemap.attribution), name=escape_text(basemap.name(lang)),
+        attribution = escape_text(basemap.attribution or basemap.name(lang))  # folium refuses tiles without one
+        folium.TileLayer(basemap.url, attr=attribution, name=escape_text(basemap.name(lang)),
                          max_zoom=basemap.max_zoom, subdomains=basemap.subdomains).add_to(fmap)
         if basemap.overlay_url:
             folium.TileLayer(basemap.overlay_url, attr=" ", overlay=True, max_zoom=basemap.max_zoom,

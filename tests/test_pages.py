@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import shutil
 
+import folium
 import pytest
+from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
 import ui
 from beibei_geo.catalog import load_catalog
+from beibei_geo.coords import to_gcj02
 from tests.conftest import DATA, PROJECT, mapped_feature_count
 
 
@@ -33,14 +36,17 @@ def map_calls(monkeypatch):
     calls = []
 
     def record(fmap, feature_group_to_add=None, **kwargs):
-        groups = {}
+        groups, first_point = {}, None
         for group in feature_group_to_add or []:
             count = 0
             for child in group._children.values():
                 layers = [child, *child._children.values()]  # a cluster holds the GeoJSON layers
-                count += sum(len(layer.data["features"]) for layer in layers if hasattr(layer, "data"))
+                data = [layer.data["features"] for layer in layers if hasattr(layer, "data")]
+                count += sum(len(features) for features in data)
+                first_point = first_point or next((f[0]["geometry"]["coordinates"] for f in data), None)
             groups[group.layer_name] = count
-        calls.append({"groups": groups, "kwargs": kwargs})
+        tiles = [c.tiles for c in fmap._children.values() if isinstance(c, folium.TileLayer)]
+        calls.append({"groups": groups, "kwargs": kwargs, "base": {"tiles": tiles}, "first_point": first_point})
 
     monkeypatch.setattr(ui, "st_folium", record)
     return calls
@@ -174,3 +180,17 @@ def test_broken_data_shows_problems_not_a_traceback(monkeypatch, tmp_path):
         assert not app.exception
         assert "数据未通过校验" in app.error[0].value
         assert "geo/parks.geojson: line 1 column 46: json-syntax" in app.code[0].value
+
+
+def test_configured_amap_basemap_shifts_the_map(map_calls):
+    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
+    app.secrets["basemaps"] = {"amap": {"name_zh": "高德地图", "url": "https://w{s}.example.com/{z}/{x}/{y}",
+                                        "crs": "gcj02"}}
+    app.run()
+    assert map_calls[-1]["base"]["tiles"] == []
+    wgs84 = map_calls[-1]["first_point"]
+    app.sidebar.selectbox(key="basemap").set_value("amap").run()
+    assert not app.exception
+    assert map_calls[-1]["base"]["tiles"] == ["https://w{s}.example.com/{z}/{x}/{y}"]
+    shifted = to_gcj02(Point(wgs84))
+    assert map_calls[-1]["first_point"] == pytest.approx([shifted.x, shifted.y])

@@ -108,3 +108,12 @@ def test_exports_neutralise_and_keep_numbers():
     assert rows[0] == ("name", "value", "'=col")
     assert rows[1] == ("'=HYPERLINK(\"x\")", -3.5, "a") and rows[2] == ("公园", 32, "b")
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_the_shipped_secrets_example_configures_three_basemaps():
+    import tomllib
+
+    config = tomllib.loads((PROJECT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
+    basemaps, problems = basemaps_from_config(config["basemaps"])
+    assert problems == [] and [b.id for b in basemaps] == ["offline", "osm", "tianditu", "amap"]
+    assert [b.crs for b in basemaps] == ["wgs84", "wgs84", "wgs84", "gcj02"]
