@@ -109,13 +109,15 @@ def goal_label(dataset: Dataset, goal_id: str, lang: str) -> str:
     return label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
 
 
-def goal_colour_key(dataset: Dataset, goal_ids: list[str], lang: str) -> str:
-    """Escaped HTML: each goal's name after a swatch of its colour."""
+def goal_colour_key(dataset: Dataset, goal_ids: list[str], lang: str, size: int = 13) -> str:
+    """Escaped HTML: each goal's name (``size`` px) after a swatch of its colour."""
     goals = dataset.goals.set_index("goal_id")
+    weight = 600 if size > 20 else 400
     return "".join(
-        f"<div style='font-size:13px;line-height:1.6'><span style='display:inline-block;width:10px;height:10px;"
-        f"border-radius:2px;margin-right:6px;background:{escape_text(goals.at[g, 'color'])}'></span>"
-        f"{escape_text(goal_label(dataset, g, lang))}</div>" for g in goal_ids)
+        f"<div style='font-size:{size}px;font-weight:{weight};line-height:1.6'><span style='display:inline-block;"
+        f"width:{size * 0.8:.0f}px;height:{size * 0.8:.0f}px;border-radius:2px;margin-right:6px;"
+        f"background:{escape_text(goals.at[g, 'color'])}'></span>{escape_text(goal_label(dataset, g, lang))}</div>"
+        for g in goal_ids)
 
 
 def start_page() -> tuple[Dataset, ViewState]:

@@ -29,8 +29,7 @@ st.sidebar.radio(t("goal_select", lang), options=goal_ids, key="goal_page_choice
                  format_func=lambda g: ui.goal_label(dataset, g, lang), on_change=_choose_goal)
 basemap = ui.basemap_choice(lang)
 
-goal = dataset.goals.set_index("goal_id").loc[goal_id]
-st.html(ui.goal_colour_key(dataset, [goal_id], lang).replace("font-size:13px", "font-size:28px;font-weight:600"))
+st.html(ui.goal_colour_key(dataset, [goal_id], lang, size=30))
 features = ui.filtered_features(dataset, Selection(goals=(goal_id,)))
 
 indicators = indicators_for_goals(dataset, [goal_id])
