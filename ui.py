@@ -198,7 +198,7 @@ def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_
         baseline = indicator_baseline(row, lang)
         year = f"{row['baseline_year']} " if pd.notna(row["baseline_year"]) else ""
         change = f"{year}{baseline} → {indicator_figure(row, lang)}" if baseline else ""
-        when = str(row["year"]) if pd.notna(row["year"]) else row["period_zh"]
+        when = str(row["year"]) if pd.notna(row["year"]) else (row["period_zh"] if lang == "zh" else "")
         goal_line = label({"zh": goal["short_zh"], "en": goal["short_en"]}, lang) if with_goal else ""
         figure, name = indicator_figure(row, lang), label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
         cards.append(

@@ -28,6 +28,8 @@ def format_number(value: float, lang: str = "zh") -> str:
 def format_figure(value: float, unit: str, unit_en: str, qualifier: str, lang: str = "zh") -> str:
     """A value with its unit and "more than" qualifier, in ``lang``."""
     number = format_number(value, lang)
+    if unit_en == "rank":
+        return f"No. {number}" if lang == "en" else f"第{number}{'位' if unit == '位' else '名'}"
     if lang == "en":
         unit_text = "%" if unit == "%" else f" {unit_en or unit}"
         return ("more than " if qualifier == "more_than" else "") + number + unit_text

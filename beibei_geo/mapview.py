@@ -203,7 +203,7 @@ def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
         if basemap.url and spec.extent == "region":
             continue  # tiles show the neighbours; keep only the district's own lines
         _add_base_layer(fmap, dataset.layers[spec.id], spec.style, basemap, lang)
-    _Attribution(f"{t('map_notice', lang)} · {t('map_sources', lang)}").add_to(fmap)
+    _Attribution(t("map_notice", lang)).add_to(fmap)  # the full sources stand under the map
     fmap.fit_bounds(bounds, padding=(20, 20))
     return fmap
 

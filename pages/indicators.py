@@ -29,8 +29,8 @@ table = pd.DataFrame({
     t("ind_name", lang): [label({"zh": r["name_zh"], "en": r["name_en"]}, lang) for _, r in indicators.iterrows()],
     t("ind_value", lang): [indicator_figure(r, lang) for _, r in indicators.iterrows()],
     t("ind_baseline", lang): [indicator_baseline(r, lang) for _, r in indicators.iterrows()],
-    t("ind_baseline_year", lang): indicators["baseline_year"],
-    t("ind_year", lang): indicators["year"],
+    t("ind_baseline_year", lang): indicators["baseline_year"].astype("string").fillna(""),
+    t("ind_year", lang): indicators["year"].astype("string").fillna(""),
     t("ind_period", lang): indicators["period_zh"],
     t("ind_area", lang): indicators["area"],
     t("ind_quote", lang): indicators["quote"],
@@ -48,9 +48,10 @@ else:
 
     st.subheader(t("ind_chart_title", lang))
     per_goal = indicators.groupby("goal", sort=False).size()
-    st.bar_chart(pd.DataFrame({t("ind_goal", lang): [ui.goal_label(dataset, g, lang) for g in per_goal.index],
+    short = dataset.goals.set_index("goal_id")[f"short_{lang}"]
+    st.bar_chart(pd.DataFrame({t("ind_goal", lang): short.loc[per_goal.index].to_numpy(),
                                t("ind_count", lang, n=""): per_goal.to_numpy()}),
-                 x=t("ind_goal", lang), y=t("ind_count", lang, n=""), horizontal=True)
+                 x=t("ind_goal", lang), y=t("ind_count", lang, n=""), horizontal=True, x_label="", y_label="")
     percent = indicators[indicators["unit"] == "%"]
     if not percent.empty:
         st.subheader(t("ind_chart_percent", lang))
