@@ -247,7 +247,7 @@ def legend_entries(dataset: Dataset, features: pd.DataFrame, lang: str = "zh") -
     if not mapped.empty:
         entries.append(LegendEntry("#555555", "note", t("legend_approximate", lang)))
         if mapped["schematic"].any():
-            entries.append(LegendEntry("#555555", "note", t("legend_schematic", lang)))
+            entries.append(LegendEntry("#555555", "line", t("legend_schematic", lang)))
     entries.append(LegendEntry("#555555", "seat", t("legend_seat", lang)))
     return entries
 

@@ -80,7 +80,7 @@ def test_place_coordinates_come_from_the_shared_places_table():
         for feature in features(spec.id):
             props = feature["properties"]
             source = props.get("location_source", "")
-            if not source.startswith("../shared/geodata/beibei_places.csv: ") or props.get("schematic"):
+            if not source.startswith("sources/beibei_places.csv: ") or props.get("schematic"):
                 continue
             row = places[source.split(": ", 1)[1]]
             if row["location_precision"] == "unknown":
