@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from branca.element import MacroElement, Template
 
 from beibei_geo.assets import VENDOR_URL, asset_urls
 from beibei_geo.basemaps import OFFLINE, Basemap
+from beibei_geo.catalog import LayerSpec
 from beibei_geo.coords import to_gcj02
 from beibei_geo.dataset import FEATURE_COLUMNS, Dataset
 from beibei_geo.formatting import indicator_figure
@@ -137,15 +139,20 @@ def _geojson(dataset: Dataset, features: pd.DataFrame, style: dict[str, Any], ho
     )
 
 
+def _mapped_layers(dataset: Dataset, features: pd.DataFrame) -> Iterator[tuple[LayerSpec, pd.DataFrame]]:
+    """(layer spec, its mapped rows of ``features``) for each thematic layer with any, in catalog order."""
+    mapped = features[features["mapped"]]
+    for spec in dataset.catalog.thematic_layers:
+        layer = mapped[mapped["layer"] == spec.id]
+        if not layer.empty:
+            yield spec, layer
+
+
 def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh",
                     basemap: Basemap = OFFLINE) -> list[folium.FeatureGroup]:
     """One feature group per thematic layer that has mapped rows in ``features`` (catalog order)."""
-    mapped = features[features["mapped"]]
     groups = []
-    for spec in dataset.catalog.thematic_layers:
-        layer = mapped[mapped["layer"] == spec.id]
-        if layer.empty:
-            continue
+    for spec, layer in _mapped_layers(dataset, features):
         group = folium.FeatureGroup(name=escape_text(spec.name(lang)))
         target = group
         if len(layer) > CLUSTER_THRESHOLD and layer.geometry.geom_type.eq("Point").all():
@@ -238,10 +245,7 @@ def legend_entries(dataset: Dataset, features: pd.DataFrame, lang: str = "zh") -
     """Legend lines for the thematic layers that ``features`` shows on the map, then the conventions."""
     mapped = features[features["mapped"]]
     entries = []
-    for spec in dataset.catalog.thematic_layers:
-        layer = mapped[mapped["layer"] == spec.id]
-        if layer.empty:
-            continue
+    for spec, layer in _mapped_layers(dataset, features):
         lines = layer.geometry.geom_type.str.contains("LineString").all()
         entries.append(LegendEntry(spec.style.get("color", "#333333"), "line" if lines else "point", spec.name(lang)))
     if not mapped.empty:
