@@ -153,7 +153,8 @@ def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True
         sidebar.multiselect(t("filter_status", lang), options=list(statuses), key=FILTER_KEYS["statuses"],
                             placeholder=t("choose", lang), format_func=lambda s: label(statuses[s], lang),
                             on_change=_on_widget_change)
-    sidebar.text_input(t("filter_text", lang), key=FILTER_KEYS["text"], on_change=_on_widget_change)
+    sidebar.text_input(t("filter_text" if with_places else "ind_search", lang), key=FILTER_KEYS["text"],
+                       on_change=_on_widget_change)
     sidebar.button(t("filter_reset", lang), on_click=_clear_filters)
 
 

@@ -13,7 +13,6 @@ TEXT: dict[str, dict[str, str]] = {
     "nav_indicators": {"zh": "指标", "en": "Indicators"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},
     "data_invalid": {"zh": "数据未通过校验，无法显示：", "en": "The data folder did not pass validation:"},
-    "data_date": {"zh": "数据版本 {version}", "en": "Data version {version}"},
     # filters
     "filters": {"zh": "筛选", "en": "Filters"},
     "filter_goals": {"zh": "目标（八个一流）", "en": "Goals"},
@@ -45,7 +44,6 @@ TEXT: dict[str, dict[str, str]] = {
     "no_features": {"zh": "没有符合筛选条件的要素。", "en": "No feature matches the filters."},
     # feature fields (popups, lists)
     "field_name": {"zh": "名称", "en": "Name"},
-    "field_name_en": {"zh": "英文名", "en": "English name"},
     "field_layer": {"zh": "图层", "en": "Layer"},
     "field_goals": {"zh": "目标", "en": "Goal(s)"},
     "field_category": {"zh": "类别", "en": "Category"},
@@ -68,14 +66,12 @@ TEXT: dict[str, dict[str, str]] = {
     "ind_name": {"zh": "指标", "en": "Indicator"},
     "ind_goal": {"zh": "目标", "en": "Goal"},
     "ind_value": {"zh": "数值", "en": "Value"},
-    "ind_unit": {"zh": "单位", "en": "Unit"},
     "ind_year": {"zh": "年份", "en": "Year"},
     "ind_period": {"zh": "时间（原文）", "en": "Period (as written)"},
     "ind_baseline": {"zh": "基期值", "en": "Baseline"},
     "ind_baseline_year": {"zh": "基期年份", "en": "Baseline year"},
     "ind_area": {"zh": "范围", "en": "Area"},
     "ind_quote": {"zh": "原文引文", "en": "Quotation (Chinese)"},
-    "ind_more_than": {"zh": "余", "en": "more than"},
     "ind_search": {"zh": "搜索指标或原文", "en": "Search indicators or quotations"},
     "ind_count": {"zh": "共 {n} 项指标", "en": "{n} indicators"},
     "ind_download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
@@ -93,8 +89,6 @@ TEXT: dict[str, dict[str, str]] = {
     "goal_no_completeness": {"zh": "本目标没有可与地图对照的计数指标。", "en": "No counted indicator of this goal maps to a layer."},
     "goal_chart": {"zh": "指标图（同单位比较）", "en": "Indicator chart (same unit)"},
     "goal_no_places": {"zh": "本目标没有地点。", "en": "This goal has no places."},
-    "baseline_arrow": {"zh": "{baseline_year} 年 {baseline} → {value}", "en": "{baseline_year}: {baseline} → {value}"},
-    "baseline_from": {"zh": "基期 {baseline}", "en": "from {baseline}"},
 }
 
 
