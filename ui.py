@@ -126,8 +126,8 @@ def start_page() -> tuple[Dataset, ViewState]:
     dataset = dataset_or_stop(url_lang())
     state, notices = read_view(dataset)
     _sync_widgets(state)
-    st.sidebar.segmented_control(t("language", state.lang), options=list(LANGS), key=LANG_KEY,
-                                 format_func={"zh": "中文", "en": "English"}.get, on_change=_on_widget_change)
+    st.sidebar.radio(t("language", state.lang), options=list(LANGS), key=LANG_KEY, horizontal=True,
+                     format_func={"zh": "中文", "en": "English"}.get, on_change=_on_widget_change)
     for notice in notices:
         st.warning(t(notice.key, state.lang, **notice.values))
     return dataset, state

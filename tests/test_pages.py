@@ -140,7 +140,7 @@ def test_goal_page_for_every_goal(map_calls, goal):
     app = run("pages/goals.py", goal=goal)
     assert not app.exception
     assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving(goal)))
-    assert app.sidebar.radio[0].value == goal
+    assert app.sidebar.radio(key="goal_page_choice").value == goal
 
 
 def test_goal_page_completeness_and_unknown_goal(map_calls):
@@ -149,12 +149,12 @@ def test_goal_page_completeness_and_unknown_goal(map_calls):
     assert any("32" in line and "已上图 0" in line for line in lines), lines
     app = run("pages/goals.py", goal="nope")
     assert not app.exception and app.warning
-    assert app.sidebar.radio[0].value == "business"
+    assert app.sidebar.radio(key="goal_page_choice").value == "business"
 
 
 def test_goal_page_radio_writes_the_url(map_calls):
     app = run("pages/goals.py")
-    app.sidebar.radio[0].set_value("twin_city").run()
+    app.sidebar.radio(key="goal_page_choice").set_value("twin_city").run()
     assert app.query_params["goal"] == "twin_city"
     assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving("twin_city")))
 
@@ -194,3 +194,14 @@ def test_configured_amap_basemap_shifts_the_map(map_calls):
     assert map_calls[-1]["base"]["tiles"] == ["https://w{s}.example.com/{z}/{x}/{y}"]
     shifted = to_gcj02(Point(wgs84))
     assert map_calls[-1]["first_point"] == pytest.approx([shifted.x, shifted.y])
+
+
+@pytest.mark.parametrize(("page", "params"), [("pages/overview.py", {"goal": "green", "q": "湖"}),
+                                              ("pages/goals.py", {"goal": "twin_city"}),
+                                              ("pages/indicators.py", {"goal": "rural"})])
+def test_language_switch_keeps_the_view(map_calls, page, params):
+    app = run(page, **params)
+    app.sidebar.radio(key="filter_lang").set_value("en").run()
+    assert not app.exception
+    assert app.query_params["lang"] == "en"
+    assert {key: app.query_params[key] for key in params} == params
