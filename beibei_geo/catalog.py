@@ -19,6 +19,7 @@ EXTENTS = ("district", "region")
 #: Location precision values of the data contract (DESIGN.md §2); the catalog gives their labels.
 PRECISIONS = ("surveyed", "address", "township_seat", "district_seat", "approximate", "unknown")
 TABLES = ("goals", "indicators")
+OPTIONAL_TABLES = ("scenes",)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -174,6 +175,9 @@ class _CatalogChecker:
         raw_tables = self.table(raw, "tables", "tables")
         for name in TABLES:
             tables[name] = self.relative_file(self.text(raw_tables, name, f"tables.{name}"), f"tables.{name}")
+        for name in OPTIONAL_TABLES:
+            if name in raw_tables:
+                tables[name] = self.relative_file(self.text(raw_tables, name, f"tables.{name}"), f"tables.{name}")
         area = self.table(raw, "area", "area")
         vocab = self.table(raw, "vocab", "vocab")
         status = self.labels(self.table(vocab, "status", "vocab.status"), "vocab.status")

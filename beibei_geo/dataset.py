@@ -13,6 +13,7 @@ import pandas as pd
 from beibei_geo.catalog import CATALOG_FILE, Catalog, default_data_dir, load_catalog
 from beibei_geo.errors import BeibeiGeoError, ValidationError
 from beibei_geo.readers import parse_number
+from beibei_geo.scenes import Presentation
 from beibei_geo.validate import inspect_data_dir
 
 #: Columns every thematic feature frame has, whatever optional properties its file carries.
@@ -30,6 +31,7 @@ class Dataset:
     goals: pd.DataFrame
     indicators: pd.DataFrame
     layers: dict[str, gpd.GeoDataFrame]
+    presentation: Presentation | None = None
 
     @property
     def features(self) -> gpd.GeoDataFrame:
@@ -68,7 +70,7 @@ def load_dataset(data_dir: Path | str | None = None) -> Dataset:
     layers = {spec.id: _layer_frame(spec.id, raw.collections[spec.id], spec.thematic)
               for spec in raw.catalog.layers.values()}
     return Dataset(raw.catalog, data_version(data_dir), _typed_goals(raw.goals),
-                   _typed_indicators(raw.indicators), layers)
+                   _typed_indicators(raw.indicators), layers, raw.presentation)
 
 
 def _typed_goals(goals: pd.DataFrame) -> pd.DataFrame:

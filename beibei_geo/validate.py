@@ -18,6 +18,7 @@ from shapely.validation import explain_validity
 from beibei_geo.catalog import CATALOG_FILE, PRECISIONS, Catalog, LayerSpec, load_catalog
 from beibei_geo.errors import BeibeiGeoError, Problem
 from beibei_geo.readers import is_finite_number, parse_number, read_csv_table, read_json
+from beibei_geo.scenes import Presentation, SceneContext, read_scenes
 
 #: The eight goals of the data contract; their ids appear in URLs and must not change.
 GOAL_IDS = ("business", "innovation", "twin_city", "rural", "park_city", "governance", "green", "culture_tourism")
@@ -45,6 +46,7 @@ class RawData:
     goals: pd.DataFrame
     indicators: pd.DataFrame
     collections: dict[str, dict[str, Any]]
+    presentation: Presentation | None
 
 
 @dataclass
@@ -122,9 +124,30 @@ def inspect_data_dir(data_dir: Path | str) -> tuple[Report, RawData | None]:
     if indicators is not None:
         report.problems.extend(check_indicators(indicators, catalog.tables["indicators"], goal_ids, catalog))
         report.indicators = len(indicators)
+    presentation = _read_presentation(catalog, goal_ids, collections, indicators, report)
     if report.problems or goals is None or indicators is None:
         return report, None
-    return report, RawData(catalog, goals, indicators, collections)
+    return report, RawData(catalog, goals, indicators, collections, presentation)
+
+
+def _read_presentation(catalog: Catalog, goal_ids: set[str], collections: dict[str, Any],
+                       indicators: pd.DataFrame | None, report: Report) -> Presentation | None:
+    label = catalog.tables.get("scenes")
+    if label is None:
+        return None
+    report.files.append(label)
+    features = {
+        str(feature["properties"].get("id"))
+        for spec in catalog.thematic_layers
+        for feature in (collections.get(spec.id) or {}).get("features", [])
+        if isinstance(feature, dict) and isinstance(feature.get("properties"), dict)
+    }
+    has_ids = indicators is not None and "indicator_id" in indicators
+    indicator_ids = set(indicators["indicator_id"]) if has_ids else set()
+    context = SceneContext(goal_ids, {spec.id for spec in catalog.thematic_layers}, features, indicator_ids)
+    presentation = read_scenes(catalog.path(label), label, context)
+    report.problems.extend(presentation.problems)
+    return presentation
 
 
 def _read_table(catalog: Catalog, name: str, report: Report) -> pd.DataFrame | None:
