@@ -139,7 +139,7 @@ def _read_presentation(catalog: Catalog, goal_ids: set[str], collections: dict[s
     features = {
         str(feature["properties"].get("id"))
         for spec in catalog.thematic_layers
-        for feature in (collections.get(spec.id) or {}).get("features", [])
+        for feature in _feature_list(collections.get(spec.id))
         if isinstance(feature, dict) and isinstance(feature.get("properties"), dict)
     }
     has_ids = indicators is not None and "indicator_id" in indicators
@@ -160,10 +160,15 @@ def _read_table(catalog: Catalog, name: str, report: Report) -> pd.DataFrame | N
         return None
 
 
+def _feature_list(collection: Any) -> list[Any]:
+    """The ``features`` list of a parsed file, or [] when the file is not shaped like a FeatureCollection."""
+    features = collection.get("features") if isinstance(collection, dict) else None
+    return features if isinstance(features, list) else []
+
+
 def _township_names(collection: dict[str, Any]) -> set[str]:
     names: set[str] = set()
-    features = collection.get("features") if isinstance(collection, dict) else None
-    for feature in features if isinstance(features, list) else []:
+    for feature in _feature_list(collection):
         props = feature.get("properties") if isinstance(feature, dict) else None
         if isinstance(props, dict):
             names.update(str(props[key]) for key in ("name", "code") if props.get(key))
