@@ -25,7 +25,7 @@ def scene_bounds(dataset: Dataset, scene: Scene, features: pd.DataFrame) -> tupl
     mapped = features[features["mapped"]]
     if scene.extent == "district" or mapped.empty:
         return dataset.catalog.district_bbox
-    west, south, east, north = mapped.geometry.total_bounds
+    west, south, east, north = (float(v) for v in mapped.geometry.total_bounds)
     district = dataset.catalog.district_bbox
     west, south = min(west, district[0]), min(south, district[1])  # keep the whole district in view
     east, north = max(east, district[2]), max(north, district[3])
