@@ -41,6 +41,12 @@ def install_vendor_assets(static_dir: Path) -> Path:
     return target_root
 
 
+def asset_source(relative: str) -> Path:
+    """The installed file behind a vendored path such as ``leaflet/leaflet.js``."""
+    package, _, rest = relative.partition("/")
+    return _SOURCES[package] / rest
+
+
 def asset_urls(base_url: str = VENDOR_URL) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(default_js, default_css) lists for a folium map, pointing at ``base_url``."""
     js = [(name, f"{base_url}/{path}") for name, path in MAP_JS]
