@@ -12,6 +12,7 @@ lang = ui.url_lang()
 pages = [
     st.Page("pages/overview.py", title=t("nav_overview", lang), default=True),
     st.Page("pages/goals.py", title=t("nav_goals", lang), url_path="goals"),
+    st.Page("pages/present.py", title=t("nav_present", lang), url_path="present"),
     st.Page("pages/indicators.py", title=t("nav_indicators", lang),
             url_path="indicators"),
 ]

@@ -5,6 +5,7 @@ The library (`beibei_geo`) does the work; this module only reads widgets and the
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -14,12 +15,14 @@ from streamlit_folium import st_folium
 from beibei_geo.assets import install_vendor_assets
 from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
 from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset
+from beibei_geo.deck import build_pdf, build_pptx
 from beibei_geo.errors import BeibeiGeoError
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.formatting import indicator_baseline, indicator_figure
+from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
 from beibei_geo.join import township_names
-from beibei_geo.mapview import base_map, escape_text, legend_entries, legend_html, thematic_groups
+from beibei_geo.mapview import base_map, escape_text, label_group, legend_entries, legend_html, thematic_groups
 from beibei_geo.urlstate import Allowed, Notice, ViewState, parse_view, to_query
 
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
@@ -109,15 +112,31 @@ def goal_label(dataset: Dataset, goal_id: str, lang: str) -> str:
     return label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
 
 
-def goal_colour_key(dataset: Dataset, goal_ids: list[str], lang: str, size: int = 13) -> str:
-    """Escaped HTML: each goal's name (``size`` px) after a swatch of its colour."""
-    goals = dataset.goals.set_index("goal_id")
+def swatch_line(text: str, color: str | None, size: int = 13) -> str:
+    """Escaped HTML: ``text`` (``size`` px, bold when large) after a square of ``color`` (none when None)."""
     weight = 600 if size > 20 else 400
-    return "".join(
-        f"<div style='font-size:{size}px;font-weight:{weight};line-height:1.6'><span style='display:inline-block;"
-        f"width:{size * 0.8:.0f}px;height:{size * 0.8:.0f}px;border-radius:2px;margin-right:6px;"
-        f"background:{escape_text(goals.at[g, 'color'])}'></span>{escape_text(goal_label(dataset, g, lang))}</div>"
-        for g in goal_ids)
+    swatch = (f"<span style='display:inline-block;width:{size * 0.8:.0f}px;height:{size * 0.8:.0f}px;"
+              f"border-radius:2px;margin-right:6px;background:{escape_text(color)}'></span>") if color else ""
+    return f"<div style='font-size:{size}px;font-weight:{weight};line-height:1.6'>{swatch}{escape_text(text)}</div>"
+
+
+def goal_colour_key(dataset: Dataset, goal_ids: list[str], lang: str, size: int = 13) -> str:
+    """Escaped HTML: each goal's name after a swatch of its colour."""
+    goals = dataset.goals.set_index("goal_id")
+    return "".join(swatch_line(goal_label(dataset, g, lang), goals.at[g, "color"], size) for g in goal_ids)
+
+
+@functools.lru_cache(maxsize=8)
+def _export(version: str, kind: str, lang: str) -> bytes:
+    dataset = _load(version)
+    if kind == "html":
+        return map_html(dataset, (), lang).encode("utf-8")
+    return (build_pdf if kind == "pdf" else build_pptx)(dataset, lang)
+
+
+def export_bytes(kind: str, lang: str) -> bytes:
+    """The review deck (``pptx``/``pdf``) or the offline ``html`` map of the current data, built once per version."""
+    return _export(data_version(), kind, lang)
 
 
 def start_page() -> tuple[Dataset, ViewState]:
@@ -181,18 +200,29 @@ def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
 
 
 def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
-             bounds: list[list[float]] | None = None, height: int = 620, key: str = "map") -> None:
-    """The map: a stable base map, the filtered layers as feature groups, and the legend under it."""
+             bounds: list[list[float]] | None = None, height: int = 620, key: str = "map",
+             labels: tuple[str, ...] = (), scale: float = 1.0) -> None:
+    """The map: a stable base map, the filtered layers as feature groups, and the legend under it.
+
+    ``labels`` names features to label permanently; ``scale`` enlarges markers (presentations).
+    """
     fmap = base_map(dataset, lang, basemap, bounds)
-    groups = thematic_groups(dataset, features, lang, basemap)
+    groups = thematic_groups(dataset, features, lang, basemap, scale)
+    if labels:
+        groups.append(label_group(features, labels, basemap))
     st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
               use_container_width=True, key=key)
     st.html(legend_html(legend_entries(dataset, features, lang), lang))
 
 
-def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_goal: bool = True) -> None:
-    """Indicators as cards: goal colour, the figure in large type, baseline → current, the quotation on hover."""
+def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_goal: bool = True,
+                    large: bool = False) -> None:
+    """Indicators as cards: goal colour, the figure in large type, baseline → current, the quotation on hover.
+
+    ``large`` stacks bigger cards in one column (for the projector).
+    """
     goals = dataset.goals.set_index("goal_id")
+    big, small = (40, 18) if large else (26, 14)
     cards = []
     for _, row in indicators.iterrows():
         goal = goals.loc[row["goal"]]
@@ -206,12 +236,12 @@ def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_
             f"<div title='{escape_text(row['quote'])}' style='border:1px solid #ddd;border-top:4px solid "
             f"{escape_text(goal['color'])};border-radius:8px;padding:10px 12px;background:#fff'>"
             f"<div style='font-size:12px;color:#666'>{escape_text(goal_line)}</div>"
-            f"<div style='font-size:26px;font-weight:600;line-height:1.3'>{escape_text(figure)}</div>"
-            f"<div style='font-size:14px'>{escape_text(name)}</div>"
+            f"<div style='font-size:{big}px;font-weight:600;line-height:1.25'>{escape_text(figure)}</div>"
+            f"<div style='font-size:{small}px'>{escape_text(name)}</div>"
             f"<div style='font-size:12px;color:#2e7d32'>{escape_text(change)}</div>"
             f"<div style='font-size:12px;color:#888'>{escape_text(when)}</div></div>")
-    st.html("<div style='display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px'>"
-            + "".join(cards) + "</div>")
+    columns = "1fr" if large else "repeat(auto-fill,minmax(220px,1fr))"
+    st.html(f"<div style='display:grid;grid-template-columns:{columns};gap:10px'>" + "".join(cards) + "</div>")
 
 
 def places_table(dataset: Dataset, features: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from beibei_geo.errors import BeibeiGeoError, CatalogError, DataFileError, Problem, ValidationError
+from beibei_geo.errors import BeibeiGeoError, CatalogError, DataFileError, ExportError, Problem, ValidationError
 
-__all__ = ["BeibeiGeoError", "CatalogError", "DataFileError", "Problem", "ValidationError"]
+__all__ = ["BeibeiGeoError", "CatalogError", "DataFileError", "ExportError", "Problem", "ValidationError"]

@@ -39,3 +39,12 @@ class DataFileError(BeibeiGeoError):
 
 class ValidationError(BeibeiGeoError):
     """Data files were read but break the data contract."""
+
+
+class ExportError(BeibeiGeoError):
+    """A static map or slide deck cannot be produced (no CJK font, no scenes, unknown scene id)."""
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        super().__init__(Problem("export", "-", "export", problems) if isinstance(problems, str) else problems)
+        if isinstance(problems, str):
+            self.args = (problems,)  # str(error) is the plain message

@@ -122,12 +122,12 @@ def _collection(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Ba
 
 
 def _geojson(dataset: Dataset, features: pd.DataFrame, style: dict[str, Any], hollow: bool, lang: str,
-             basemap: Basemap) -> folium.GeoJson:
+             basemap: Basemap, scale: float) -> folium.GeoJson:
     color = style.get("color", "#333333")
     points = features.geometry.geom_type.isin(["Point", "MultiPoint"]).all()
-    constant_style = {"color": color, "weight": style.get("weight", 2), "dashArray": style.get("dash_array"),
+    constant_style = {"color": color, "weight": style.get("weight", 2) * scale, "dashArray": style.get("dash_array"),
                       "fillColor": color, "fillOpacity": 0.15 if hollow else 0.75, "opacity": 0.9}
-    marker = folium.CircleMarker(radius=style.get("radius", 7), weight=2, color=color, fill=True,
+    marker = folium.CircleMarker(radius=style.get("radius", 7) * scale, weight=2 * scale, color=color, fill=True,
                                  fill_color=color, fill_opacity=0.2 if hollow else 0.85,
                                  dash_array="3 3" if hollow else None) if points else None
     return folium.GeoJson(
@@ -148,9 +148,12 @@ def _mapped_layers(dataset: Dataset, features: pd.DataFrame) -> Iterator[tuple[L
             yield spec, layer
 
 
-def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh",
-                    basemap: Basemap = OFFLINE) -> list[folium.FeatureGroup]:
-    """One feature group per thematic layer that has mapped rows in ``features`` (catalog order)."""
+def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh", basemap: Basemap = OFFLINE,
+                    scale: float = 1.0) -> list[folium.FeatureGroup]:
+    """One feature group per thematic layer that has mapped rows in ``features`` (catalog order).
+
+    ``scale`` enlarges markers and lines (e.g. 1.6 for a projector).
+    """
     groups = []
     for spec, layer in _mapped_layers(dataset, features):
         group = folium.FeatureGroup(name=escape_text(spec.name(lang)))
@@ -162,9 +165,24 @@ def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh",
         approximate = layer["location_precision"].isin(APPROXIMATE)
         for part, hollow in ((layer[~approximate], False), (layer[approximate], True)):
             if not part.empty:
-                _geojson(dataset, part, spec.style, hollow, lang, basemap).add_to(target)
+                _geojson(dataset, part, spec.style, hollow, lang, basemap, scale).add_to(target)
         groups.append(group)
     return groups
+
+
+def label_group(features: pd.DataFrame, ids: tuple[str, ...], basemap: Basemap = OFFLINE) -> folium.FeatureGroup:
+    """Always-visible name labels for the mapped features whose id is in ``ids`` (escaped)."""
+    group = folium.FeatureGroup(name="labels")
+    chosen = features[features["id"].isin(ids) & features["mapped"]]
+    for geometry, name in zip(_display_geometry(chosen, basemap), chosen["name"], strict=True):
+        anchor = geometry.interpolate(0.5, normalized=True) if "LineString" in geometry.geom_type else \
+            geometry.representative_point()
+        label = (f"<div style='white-space:nowrap;font-size:15px;font-weight:600;color:#222;"
+                 f"text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;transform:translate(10px,-50%)'>"
+                 f"{escape_text(name)}</div>")
+        folium.Marker([anchor.y, anchor.x], icon=folium.DivIcon(html=label, icon_size=(0, 0), icon_anchor=(0, 0)),
+                      interactive=False).add_to(group)
+    return group
 
 
 # -------------------------------------------------------------------------------------------- base map

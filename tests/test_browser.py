@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -449,3 +450,80 @@ def test_hostile_names_show_as_text(browser, hostile_url):
     assert "</script><script>window.__xss=3</script>" in texts["</script><script>window.__xss=3</script>"]
     assert HOSTILE_DESCRIPTION in texts["缙云山"]
     assert outside == []
+
+
+# ------------------------------------------------------------------------------------- review meeting
+PRESENT_SIZES = [(1920, 1080), (1366, 768)]
+
+
+@pytest.mark.parametrize("size", PRESENT_SIZES, ids=[f"{w}x{h}" for w, h in PRESENT_SIZES])
+def test_present_steps_through_scenes_with_the_keyboard(browser, app_url, size):
+    scenes = tomllib.loads((DATA / "scenes.toml").read_text(encoding="utf-8"))["scene"]
+    width, height = size
+    with guarded_page(browser, width, height) as (page, outside):
+        page.goto(f"{app_url}/present?scene=1")
+        page.get_by_text(scenes[0]["title_zh"], exact=True).wait_for()
+        element, _ = map_frame(page)
+        box = element.bounding_box()
+        assert box and box["height"] >= 400 and box["y"] + box["height"] <= height + 5, box  # map fits the screen
+        screenshot(page, f"present-1-{width}x{height}.png", full_page=False)
+        page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.focus(); }")
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(scenes[1]["title_zh"], exact=True).wait_for()
+        page.wait_for_url(re.compile(r"scene=2"))
+        map_frame(page)
+        screenshot(page, f"present-2-{width}x{height}.png", full_page=False)
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(scenes[2]["title_zh"], exact=True).wait_for()
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(scenes[3]["title_zh"], exact=True).wait_for()
+        _, frame = map_frame(page)
+        frame.wait_for_function(f"(() => {{ const b = ({MAP}).getBounds(); return b.getWest() < 105; }})()")
+        screenshot(page, f"present-4-{width}x{height}.png", full_page=False)
+        page.keyboard.press("ArrowLeft")
+        page.get_by_text(scenes[2]["title_zh"], exact=True).wait_for()
+        page.wait_for_url(re.compile(r"scene=3"))
+        no_exception(page)
+    assert outside == []
+
+
+def test_present_in_english_and_bad_scene(browser, app_url):
+    with guarded_page(browser, 1920, 1080) as (page, outside):
+        page.goto(f"{app_url}/present?scene=99&lang=en")
+        page.get_by_text("scene=99", exact=False).wait_for()
+        page.get_by_text("Beibei: Party building leads the “eight first-class” goals", exact=True).wait_for()
+        map_frame(page)
+        page.get_by_text("Data as of", exact=False).first.wait_for()
+        screenshot(page, "present-en-1920x1080.png", full_page=False)
+        no_exception(page)
+    assert outside == []
+
+
+def test_exported_html_map_draws_with_every_request_blocked(browser, tmp_path):
+    from beibei_geo.dataset import load_dataset
+    from beibei_geo.htmlexport import map_html
+
+    path = tmp_path / "map.html"
+    path.write_text(map_html(load_dataset(DATA)), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    requests: list[str] = []
+
+    def only_the_file(route):
+        if route.request.url == path.as_uri():
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_file)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.wait_for_function(f"(() => {{ const map = {MAP}; return !!map; }})()")
+    drawn = page.evaluate(COUNT_DRAWN)
+    thematic = page.evaluate(COUNT_THEMATIC)
+    assert thematic == mapped_feature_count() and drawn >= thematic + SEATS
+    assert page.get_by_text("图例", exact=False).count() >= 1
+    assert page.get_by_text("示意图，非测绘成果", exact=False).count() >= 1
+    screenshot(page, "export-map-html.png", full_page=False)
+    context.close()
+    assert requests == []

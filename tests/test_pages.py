@@ -205,3 +205,24 @@ def test_language_switch_keeps_the_view(map_calls, page, params):
     assert not app.exception
     assert app.query_params["lang"] == "en"
     assert {key: app.query_params[key] for key in params} == params
+
+
+def test_present_page_steps_through_scenes(map_calls):
+    app = run("pages/present.py", scene="4")
+    assert not app.exception
+    twin = len(features_of(serving("twin_city")))
+    assert map_calls[-1]["groups"].get("文旅与交通线路") == twin
+    assert "labels" in map_calls[-1]["groups"]  # the highlighted places are labelled
+    app.button(key="present_next").click().run()
+    assert app.query_params["scene"] == "5"
+    app.button(key="present_prev").click().run()
+    app.button(key="present_prev").click().run()
+    assert app.query_params["scene"] == "3"
+
+
+@pytest.mark.parametrize("scene", ["0", "99", "x", "-1", "1.5"])
+def test_present_page_bad_scene_falls_back_to_the_first(map_calls, scene):
+    app = run("pages/present.py", scene=scene)
+    assert not app.exception
+    assert any(f"scene={scene}" in warning.value for warning in app.warning)
+    assert app.button(key="present_prev").disabled
