@@ -1,4 +1,8 @@
-"""Beibei 党建+ “八个一流” map dashboard: the entry point, which only sets up navigation."""
+"""Beibei 党建+ “八个一流” map dashboard: the entry point, which only sets up navigation.
+
+The pages live in ``views/``, not ``pages/``: Streamlit auto-discovers a ``pages/`` folder and, when a link
+opens such a page first, runs it without this script (no navigation, no page config).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from beibei_geo.i18n import t
 st.set_page_config(page_title="北碚 党建+ “八个一流” 地图", layout="wide")
 lang = ui.url_lang()
 pages = [
-    st.Page("pages/overview.py", title=t("nav_overview", lang), default=True),
-    st.Page("pages/goals.py", title=t("nav_goals", lang), url_path="goals"),
-    st.Page("pages/present.py", title=t("nav_present", lang), url_path="present"),
-    st.Page("pages/indicators.py", title=t("nav_indicators", lang),
+    st.Page("views/overview.py", title=t("nav_overview", lang), default=True),
+    st.Page("views/goals.py", title=t("nav_goals", lang), url_path="goals"),
+    st.Page("views/present.py", title=t("nav_present", lang), url_path="present"),
+    st.Page("views/indicators.py", title=t("nav_indicators", lang),
             url_path="indicators"),
 ]
 st.navigation(pages).run()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ElementHandle, Frame, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from beibei_geo.catalog import load_catalog
 from beibei_geo.i18n import TEXT
@@ -62,7 +63,8 @@ LAYER_POINT = f"""(id) => {{
   const box = map.getContainer().getBoundingClientRect();
   return {{x: box.left + p.x, y: box.top + p.y}};
 }}"""
-MAP_IDLE = f"() => {{ const map = {MAP}; return !!map && !(map._panAnim && map._panAnim._inProgress); }}"
+MAP_IDLE = (f"() => {{ const map = {MAP}; return !!map && !(map._panAnim && map._panAnim._inProgress) "
+            "&& !map._animatingZoom; }")
 CLOSE_POPUP = f"() => {{ const map = {MAP}; map.closePopup(); }}"
 MAP_BOUNDS = (f"() => {{ const b = ({MAP}).getBounds(); "
               "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
@@ -240,6 +242,24 @@ def map_frame(page: Page, thematic: int | None = None) -> tuple[ElementHandle, F
     else:
         frame.wait_for_function(f"({COUNT_THEMATIC})() === {thematic}")
     return element, frame
+
+
+def settled_map_frame(page: Page, condition: str | None = None) -> tuple[ElementHandle, Frame]:
+    """`map_frame` (and, if given, a JS ``condition`` true in it) after a rerun that may replace the iframe.
+
+    Streamlit can swap the component iframe while a scene changes; a frame found just before the swap is
+    detached, so the lookup is retried (a bounded number of times) on that error only.
+    """
+    for _ in range(20):
+        try:
+            element, frame = map_frame(page)
+            if condition:
+                frame.wait_for_function(condition)
+            return element, frame
+        except PlaywrightError as error:
+            if "detached" not in str(error):
+                raise
+    pytest.fail("the map iframe kept being replaced")
 
 
 def isolated_marker(frame: Frame, min_gap: float = 20) -> dict:
@@ -463,7 +483,7 @@ def test_present_steps_through_scenes_with_the_keyboard(browser, app_url, size):
     with guarded_page(browser, width, height) as (page, outside):
         page.goto(f"{app_url}/present?scene=1")
         page.get_by_text(scenes[0]["title_zh"], exact=True).wait_for()
-        element, _ = map_frame(page)
+        element, _ = settled_map_frame(page)
         box = element.bounding_box()
         assert box and box["height"] >= 400 and box["y"] + box["height"] <= height + 5, box  # map fits the screen
         screenshot(page, f"present-1-{width}x{height}.png", full_page=False)
@@ -471,19 +491,30 @@ def test_present_steps_through_scenes_with_the_keyboard(browser, app_url, size):
         page.keyboard.press("ArrowRight")
         page.get_by_text(scenes[1]["title_zh"], exact=True).wait_for()
         page.wait_for_url(re.compile(r"scene=2"))
-        map_frame(page)
+        settled_map_frame(page)
         screenshot(page, f"present-2-{width}x{height}.png", full_page=False)
         page.keyboard.press("ArrowRight")
         page.get_by_text(scenes[2]["title_zh"], exact=True).wait_for()
         page.keyboard.press("ArrowRight")
         page.get_by_text(scenes[3]["title_zh"], exact=True).wait_for()
-        _, frame = map_frame(page)
-        frame.wait_for_function(f"(() => {{ const b = ({MAP}).getBounds(); return b.getWest() < 105; }})()")
+        reaches_mianyang = f"(() => {{ const b = ({MAP}).getBounds(); return b.getWest() < 105; }})()"
+        settled_map_frame(page, reaches_mianyang)
+        settled_map_frame(page, f"({MAP_IDLE})()")
         screenshot(page, f"present-4-{width}x{height}.png", full_page=False)
         page.keyboard.press("ArrowLeft")
         page.get_by_text(scenes[2]["title_zh"], exact=True).wait_for()
         page.wait_for_url(re.compile(r"scene=3"))
         no_exception(page)
+    assert outside == []
+
+
+def test_a_deep_link_as_first_request_gets_the_navigation(browser, tmp_path):
+    with streamlit_server(DATA, tmp_path / "server.log") as url, guarded_page(browser) as (page, outside):
+        page.goto(f"{url}/present?scene=2")
+        nav = page.locator("[data-testid='stSidebarNav']")
+        expect(nav).to_contain_text("总览")
+        expect(nav).to_contain_text("汇报")
+        expect(nav).not_to_contain_text("overview")
     assert outside == []
 
 

@@ -52,7 +52,7 @@ def map_calls(monkeypatch):
     return calls
 
 
-def run(page: str = "pages/overview.py", **params: str) -> AppTest:
+def run(page: str = "views/overview.py", **params: str) -> AppTest:
     app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
     for key, value in params.items():
         app.query_params[key] = value
@@ -137,36 +137,36 @@ def test_bad_url_parameters_fall_back_with_a_notice(map_calls, params, shown):
 @pytest.mark.parametrize("goal", ["business", "innovation", "twin_city", "rural", "park_city", "governance", "green",
                                   "culture_tourism"])
 def test_goal_page_for_every_goal(map_calls, goal):
-    app = run("pages/goals.py", goal=goal)
+    app = run("views/goals.py", goal=goal)
     assert not app.exception
     assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving(goal)))
     assert app.sidebar.radio(key="goal_page_choice").value == goal
 
 
 def test_goal_page_completeness_and_unknown_goal(map_calls):
-    app = run("pages/goals.py", goal="park_city")
+    app = run("views/goals.py", goal="park_city")
     lines = [m.value for m in app.markdown if "已上图" in m.value]
     assert any("32" in line and "已上图 0" in line for line in lines), lines
-    app = run("pages/goals.py", goal="nope")
+    app = run("views/goals.py", goal="nope")
     assert not app.exception and app.warning
     assert app.sidebar.radio(key="goal_page_choice").value == "business"
 
 
 def test_goal_page_radio_writes_the_url(map_calls):
-    app = run("pages/goals.py")
+    app = run("views/goals.py")
     app.sidebar.radio(key="goal_page_choice").set_value("twin_city").run()
     assert app.query_params["goal"] == "twin_city"
     assert sum(map_calls[-1]["groups"].values()) == len(features_of(serving("twin_city")))
 
 
 def test_indicators_page_search_and_goal_filter():
-    app = run("pages/indicators.py")
+    app = run("views/indicators.py")
     assert not app.exception
     rows = len(app.dataframe[0].value)
     assert rows >= 60
-    app = run("pages/indicators.py", goal="rural")
+    app = run("views/indicators.py", goal="rural")
     assert 0 < len(app.dataframe[0].value) < rows
-    app = run("pages/indicators.py", q="绵碚快客")
+    app = run("views/indicators.py", q="绵碚快客")
     assert len(app.dataframe[0].value) == 1
 
 
@@ -175,7 +175,7 @@ def test_broken_data_shows_problems_not_a_traceback(monkeypatch, tmp_path):
     shutil.copytree(DATA, data)
     (data / "geo" / "parks.geojson").write_text('{"type": "FeatureCollection", "features": [],}', encoding="utf-8")
     monkeypatch.setenv("BEIBEI_DATA_DIR", str(data))
-    for page in ("pages/overview.py", "pages/goals.py", "pages/indicators.py"):
+    for page in ("views/overview.py", "views/goals.py", "views/indicators.py"):
         app = run(page)
         assert not app.exception
         assert "数据未通过校验" in app.error[0].value
@@ -196,9 +196,9 @@ def test_configured_amap_basemap_shifts_the_map(map_calls):
     assert map_calls[-1]["first_point"] == pytest.approx([shifted.x, shifted.y])
 
 
-@pytest.mark.parametrize(("page", "params"), [("pages/overview.py", {"goal": "green", "q": "湖"}),
-                                              ("pages/goals.py", {"goal": "twin_city"}),
-                                              ("pages/indicators.py", {"goal": "rural"})])
+@pytest.mark.parametrize(("page", "params"), [("views/overview.py", {"goal": "green", "q": "湖"}),
+                                              ("views/goals.py", {"goal": "twin_city"}),
+                                              ("views/indicators.py", {"goal": "rural"})])
 def test_language_switch_keeps_the_view(map_calls, page, params):
     app = run(page, **params)
     app.sidebar.radio(key="filter_lang").set_value("en").run()
@@ -208,7 +208,7 @@ def test_language_switch_keeps_the_view(map_calls, page, params):
 
 
 def test_present_page_steps_through_scenes(map_calls):
-    app = run("pages/present.py", scene="4")
+    app = run("views/present.py", scene="4")
     assert not app.exception
     twin = len(features_of(serving("twin_city")))
     assert map_calls[-1]["groups"].get("文旅与交通线路") == twin
@@ -222,7 +222,7 @@ def test_present_page_steps_through_scenes(map_calls):
 
 @pytest.mark.parametrize("scene", ["0", "99", "x", "-1", "1.5"])
 def test_present_page_bad_scene_falls_back_to_the_first(map_calls, scene):
-    app = run("pages/present.py", scene=scene)
+    app = run("views/present.py", scene=scene)
     assert not app.exception
     assert any(f"scene={scene}" in warning.value for warning in app.warning)
     assert app.button(key="present_prev").disabled

@@ -29,7 +29,7 @@ def test_every_text_has_both_languages_and_the_same_placeholders():
 
 
 def test_text_keys_used_by_the_code_exist_and_every_text_is_used():
-    sources = [*(PROJECT / "pages").glob("*.py"), PROJECT / "ui.py", PROJECT / "app.py",
+    sources = [*(PROJECT / "views").glob("*.py"), PROJECT / "ui.py", PROJECT / "app.py",
                *(p for p in (PROJECT / "beibei_geo").glob("*.py") if p.name != "i18n.py")]
     code = "".join(Path(path).read_text(encoding="utf-8") for path in sources)
     called = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", code))
