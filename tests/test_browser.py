@@ -252,7 +252,12 @@ def settled_map_frame(page: Page, condition: str | None = None) -> tuple[Element
     """
     for _ in range(20):
         try:
-            element, frame = map_frame(page)
+            element = page.wait_for_selector(MAP_IFRAME, state="visible")
+            frame = element.content_frame()
+            if frame is None:  # swapped between finding the element and entering it
+                continue
+            frame.wait_for_selector(".leaflet-overlay-pane canvas")
+            frame.wait_for_function(f"({COUNT_THEMATIC})() > 0")
             if condition:
                 frame.wait_for_function(condition)
             return element, frame
@@ -483,20 +488,22 @@ def test_present_steps_through_scenes_with_the_keyboard(browser, app_url, size):
     with guarded_page(browser, width, height) as (page, outside):
         page.goto(f"{app_url}/present?scene=1")
         page.get_by_text(scenes[0]["title_zh"], exact=True).wait_for()
+        page.get_by_text(scenes[0]["caption_zh"], exact=True).wait_for()  # the whole scene has rendered
         element, _ = settled_map_frame(page)
         box = element.bounding_box()
         assert box and box["height"] >= 400 and box["y"] + box["height"] <= height + 5, box  # map fits the screen
+        settled_map_frame(page, f"({MAP_IDLE})()")
         screenshot(page, f"present-1-{width}x{height}.png", full_page=False)
         page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.focus(); }")
         page.keyboard.press("ArrowRight")
-        page.get_by_text(scenes[1]["title_zh"], exact=True).wait_for()
+        page.get_by_text(scenes[1]["caption_zh"], exact=True).wait_for()
         page.wait_for_url(re.compile(r"scene=2"))
-        settled_map_frame(page)
+        settled_map_frame(page, f"({MAP_IDLE})()")
         screenshot(page, f"present-2-{width}x{height}.png", full_page=False)
         page.keyboard.press("ArrowRight")
         page.get_by_text(scenes[2]["title_zh"], exact=True).wait_for()
         page.keyboard.press("ArrowRight")
-        page.get_by_text(scenes[3]["title_zh"], exact=True).wait_for()
+        page.get_by_text(scenes[3]["caption_zh"], exact=True).wait_for()
         reaches_mianyang = f"(() => {{ const b = ({MAP}).getBounds(); return b.getWest() < 105; }})()"
         settled_map_frame(page, reaches_mianyang)
         settled_map_frame(page, f"({MAP_IDLE})()")

@@ -9,6 +9,7 @@ from beibei_geo.basemaps import OFFLINE
 from beibei_geo.i18n import t
 from beibei_geo.presentation import scene_bounds, scene_features, scene_indicators
 
+st.set_page_config(initial_sidebar_state="collapsed")  # the room is for the map when a link opens this page
 dataset, state = ui.start_page()
 lang = state.lang
 presentation = dataset.presentation
@@ -36,8 +37,8 @@ if number is None:
 scene = scenes[number - 1]
 
 
-st.html("<style>.block-container{padding-top:1.2rem;padding-bottom:0.5rem}</style>")
-head, position, previous, following = st.columns([7, 1.2, 1, 1], vertical_alignment="center")
+st.html("<style>.block-container{padding-top:3.4rem;padding-bottom:0.5rem}</style>")
+head, position, previous, following = st.columns([6, 1.4, 1.4, 1.4], vertical_alignment="center")
 colour = dataset.goals.set_index("goal_id")["color"].get(scene.goal) if scene.goal else None
 head.html(ui.swatch_line(scene.text("title", lang), colour, size=34))
 position.markdown(f"**{t('present_position', lang, n=number, total=len(scenes))}**")
