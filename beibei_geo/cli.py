@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from beibei_geo.catalog import DATA_DIR_ENV, default_data_dir
-from beibei_geo.errors import BeibeiGeoError, Problem
+from beibei_geo.errors import BeibeiGeoError, ExportError, Problem
 from beibei_geo.i18n import LANGS
 from beibei_geo.validate import Report, validate_data_dir
 
@@ -117,8 +117,17 @@ def _export(args: argparse.Namespace) -> int:
         else:
             from beibei_geo.deck import build_pdf, build_pptx
 
+            known = [scene.id for scene in dataset.presentation.scenes] if dataset.presentation else []
+            unknown = [s for s in args.scenes or () if s not in known]
+            if unknown and known:
+                print(f"beibei-geo: error: unknown scene {', '.join(unknown)}; allowed: {', '.join(known)}",
+                      file=sys.stderr)
+                return EXIT_USAGE
             build = build_pdf if args.output.suffix.lower() == ".pdf" else build_pptx
             content = build(dataset, args.lang, args.scenes)
+    except ExportError as exc:
+        print(f"beibei-geo: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except BeibeiGeoError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
