@@ -565,3 +565,23 @@ def test_exported_html_map_draws_with_every_request_blocked(browser, tmp_path):
     screenshot(page, "export-map-html.png", full_page=False)
     context.close()
     assert requests == []
+
+
+def test_present_page_downloads_the_deck_and_the_offline_map(browser, app_url, tmp_path):
+    from pptx import Presentation
+
+    scenes = tomllib.loads((DATA / "scenes.toml").read_text(encoding="utf-8"))["scene"]
+    with guarded_page(browser, 1920, 1080) as (page, outside):
+        page.goto(f"{app_url}/present?scene=1")
+        settled_map_frame(page)
+        with page.expect_download(timeout=TIMEOUT) as pptx_download:
+            page.get_by_role("button", name="导出 PPTX").click()
+        path = tmp_path / "review.pptx"
+        pptx_download.value.save_as(path)
+        assert len(Presentation(str(path)).slides) == len(scenes)
+        with page.expect_download(timeout=TIMEOUT) as html_download:
+            page.get_by_role("button", name="导出离线地图 HTML").click()
+        html_path = tmp_path / "map.html"
+        html_download.value.save_as(html_path)
+        assert "<script src=" not in html_path.read_text(encoding="utf-8")
+    assert outside == []
