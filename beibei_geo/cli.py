@@ -90,6 +90,9 @@ def _write_atomically(path: Path, content: bytes) -> None:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(handle.name, 0o666 & ~umask)  # a temp file is private (0600); the export is an ordinary file
     os.replace(handle.name, path)
 
 

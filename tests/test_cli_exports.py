@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 
 import pytest
@@ -19,6 +20,9 @@ def test_deck_pptx_with_chosen_scenes(tmp_path, capsys):
     assert len(Presentation(io.BytesIO(out.read_bytes())).slides) == 2
     assert "wrote" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == ["review.pptx"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any file the user saves
 
 
 def test_deck_pdf_in_english(tmp_path):
