@@ -222,7 +222,7 @@ def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_
     ``large`` stacks bigger cards in one column (for the projector).
     """
     goals = dataset.goals.set_index("goal_id")
-    big, small = (40, 18) if large else (26, 14)
+    big, small = ((40, 18) if len(indicators) <= 4 else (32, 16)) if large else (26, 14)  # five fit a laptop
     cards = []
     for _, row in indicators.iterrows():
         goal = goals.loc[row["goal"]]
@@ -234,7 +234,8 @@ def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_
         figure, name = indicator_figure(row, lang), label({"zh": row["name_zh"], "en": row["name_en"]}, lang)
         cards.append(
             f"<div title='{escape_text(row['quote'])}' style='border:1px solid #ddd;border-top:4px solid "
-            f"{escape_text(goal['color'])};border-radius:8px;padding:10px 12px;background:#fff'>"
+            f"{escape_text(goal['color'])};border-radius:8px;padding:{'6px 12px' if large else '10px 12px'};"
+            f"background:#fff'>"
             f"<div style='font-size:12px;color:#666'>{escape_text(goal_line)}</div>"
             f"<div style='font-size:{big}px;font-weight:600;line-height:1.25'>{escape_text(figure)}</div>"
             f"<div style='font-size:{small}px'>{escape_text(name)}</div>"
