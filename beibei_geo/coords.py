@@ -1,4 +1,5 @@
-"""WGS-84 → GCJ-02 (the offset coordinates of Amap/高德 tiles), for drawing only — stored data stays WGS-84."""
+"""WGS-84 ↔ GCJ-02 (the offset coordinates of Amap/高德): shift for drawing on Amap tiles, and undo the shift of
+imported data declared GCJ-02 — stored data is always WGS-84."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def wgs84_to_gcj02(coords: np.ndarray) -> np.ndarray:
     d_lat = _delta_lat(x, y) * 180.0 / ((_A * (1 - _EE)) / (magic * sqrt_magic) * np.pi)
     d_lon = _delta_lon(x, y) * 180.0 / (_A / sqrt_magic * np.cos(rad_lat) * np.pi)
     return np.column_stack([lon + d_lon, lat + d_lat])
+
+
+def gcj02_to_wgs84(coords: np.ndarray, iterations: int = 6) -> np.ndarray:
+    """Undo the GCJ-02 shift of an (N, 2) lon/lat array by fixed-point iteration (residual well under 1 mm)."""
+    coords = np.asarray(coords, dtype=float)
+    wgs = coords.copy()
+    for _ in range(iterations):
+        wgs = wgs - (wgs84_to_gcj02(wgs) - coords)
+    return wgs
 
 
 def to_gcj02(geometry: BaseGeometry | None) -> BaseGeometry | None:

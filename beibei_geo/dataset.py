@@ -66,7 +66,7 @@ def load_dataset(data_dir: Path | str | None = None) -> Dataset:
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     report, raw = inspect_data_dir(data_dir)
     if raw is None:
-        raise ValidationError(report.problems)
+        raise ValidationError(report.errors)
     layers = {spec.id: _layer_frame(spec.id, raw.collections[spec.id], spec.thematic)
               for spec in raw.catalog.layers.values()}
     return Dataset(raw.catalog, data_version(data_dir), _typed_goals(raw.goals),

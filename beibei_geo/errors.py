@@ -13,9 +13,12 @@ class Problem:
     where: str
     rule: str
     message: str
+    #: "error" blocks loading and importing; "warning" is served safely but refused by an import; "info" only tells.
+    severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.rule}: {self.message}"
+        tail = "" if self.severity == "error" else f" [{self.severity}]"
+        return f"{self.file}: {self.where}: {self.rule}: {self.message}{tail}"
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -62,8 +62,12 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def read_json(path: Path, label: str) -> Any:
-    """Read strict JSON (RFC 8259): UTF-8, no NaN/Infinity, no duplicate keys, no trailing commas."""
-    data = _read_bytes(path, label)
+    """Read a strict JSON file (see `parse_json`)."""
+    return parse_json(_read_bytes(path, label), label)
+
+
+def parse_json(data: bytes, label: str) -> Any:
+    """Parse strict JSON (RFC 8259): UTF-8, no NaN/Infinity, no duplicate keys, no trailing commas."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -107,11 +111,16 @@ def decode_text(data: bytes, label: str) -> tuple[str, str]:
 
 
 def read_csv_table(path: Path, label: str) -> pd.DataFrame:
-    """Read a CSV as text columns (codes keep leading zeros), indexed by row number (header = row 1).
+    """Read a CSV file as text columns (codes keep leading zeros), indexed by row number (header = row 1)."""
+    return parse_csv_table(_read_bytes(path, label), label)
+
+
+def parse_csv_table(data: bytes, label: str) -> pd.DataFrame:
+    """Parse CSV bytes as text columns, indexed by row number (header = row 1).
 
     Ragged rows, empty or duplicate header cells and header-only files raise `DataFileError`.
     """
-    text, _encoding = decode_text(_read_bytes(path, label), label)
+    text, _encoding = decode_text(data, label)
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:

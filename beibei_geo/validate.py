@@ -36,6 +36,8 @@ WGS84_NAMES = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "E
 _FEATURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _INDICATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|javascript\s*:", re.IGNORECASE)
+_SIGNED_NUMBER = re.compile(r"^[+-]\s*[\d.,]")
 
 
 @dataclass
@@ -60,16 +62,23 @@ class Report:
     indicators: int = 0
 
     @property
+    def errors(self) -> list[Problem]:
+        """The problems that stop the data from loading."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.errors
 
     def summary(self) -> str:
         checked = (f"{len(self.files)} files, {sum(self.features.values())} features in "
                    f"{len(self.features)} layers, {self.indicators} indicators")
+        warnings = len(self.problems) - len(self.errors)
         if self.ok:
-            return f"OK: {checked}"
-        bad_files = len({p.file for p in self.problems})
-        return f"{len(self.problems)} problem(s) in {bad_files} file(s); checked {checked}"
+            return f"OK: {checked}" + (f"; {warnings} warning(s)" if warnings else "")
+        bad_files = len({p.file for p in self.errors})
+        return (f"{len(self.errors)} problem(s) in {bad_files} file(s)" + (f" and {warnings} warning(s)" if warnings
+                                                                           else "") + f"; checked {checked}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"data_dir": str(self.data_dir), "ok": self.ok, "summary": self.summary(),
@@ -117,7 +126,7 @@ def inspect_data_dir(data_dir: Path | str) -> tuple[Report, RawData | None]:
         spec = catalog.layers[layer_id]
         problems = check_collection(spec, collection, context)
         report.problems.extend(problems)
-        if not problems:
+        if not any(p.severity == "error" for p in problems):
             report.features[layer_id] = len(collection["features"])
 
     indicators = _read_table(catalog, "indicators", report)
@@ -125,7 +134,7 @@ def inspect_data_dir(data_dir: Path | str) -> tuple[Report, RawData | None]:
         report.problems.extend(check_indicators(indicators, catalog.tables["indicators"], goal_ids, catalog))
         report.indicators = len(indicators)
     presentation = _read_presentation(catalog, goal_ids, collections, indicators, report)
-    if report.problems or goals is None or indicators is None:
+    if not report.ok or goals is None or indicators is None:
         return report, None
     return report, RawData(catalog, goals, indicators, collections, presentation)
 
@@ -175,6 +184,31 @@ def _township_names(collection: dict[str, Any]) -> set[str]:
     return names
 
 
+# ---------------------------------------------------------------------------------------------- text
+def check_text(value: str, field_name: str, where: str, label: str) -> list[Problem]:
+    """Plain-text rules for every text cell and property: no HTML markup, no spreadsheet formula.
+
+    They are warnings: the app escapes and neutralises such text, so the data still loads, but an import refuses it.
+    """
+    markup = _MARKUP.search(value)
+    if markup:
+        found = markup.group(0)
+        return [Problem(label, where, "markup", f"{field_name} contains markup or a script ({found!r}); "
+                                               "text fields must be plain text", "warning")]
+    stripped = value.lstrip()
+    if stripped[:1] in ("=", "@") or (stripped[:1] in ("+", "-") and not _SIGNED_NUMBER.match(stripped)
+                                      and len(stripped) > 1):
+        return [Problem(label, where, "formula-text", f"{field_name} {value[:40]!r} starts like a spreadsheet "
+                                                     "formula; tables and layers hold values, not formulas",
+                        "warning")]
+    return []
+
+
+def _check_cells(record: pd.Series, where: str, label: str) -> list[Problem]:
+    return [problem for column, value in record.items() if isinstance(value, str)
+            for problem in check_text(value, str(column), where, label)]
+
+
 # ---------------------------------------------------------------------------------------------- tables
 def _missing_columns(frame: pd.DataFrame, required: tuple[str, ...], label: str) -> list[Problem]:
     missing = [c for c in required if c not in frame.columns]
@@ -192,6 +226,7 @@ def check_goals(goals: pd.DataFrame, label: str) -> list[Problem]:
     seen: set[str] = set()
     for row, record in goals.iterrows():
         where = f"row {row} ({record['goal_id'] or 'no id'})"
+        problems += _check_cells(record, where, label)
         if record["goal_id"] in seen:
             problems.append(Problem(label, where, "duplicate-id", f"goal_id {record['goal_id']!r} appears twice"))
         seen.add(record["goal_id"])
@@ -243,6 +278,7 @@ def check_indicators(indicators: pd.DataFrame, label: str, goal_ids: set[str], c
     for row, record in indicators.iterrows():
         get = _optional_cell(record)
         where = f"row {row} ({record['indicator_id'] or 'no id'})"
+        problems += _check_cells(record, where, label)
         if not _INDICATOR_ID.match(record["indicator_id"]):
             problems.append(Problem(label, where, "bad-id",
                                     f"indicator_id {record['indicator_id']!r} must be lowercase ascii, digits, _"))
@@ -351,6 +387,8 @@ def _check_feature(spec: LayerSpec, feature: Any, number: int, context: _LayerCo
     problems = [Problem(label, where, "missing-property", f"property {name!r} is required")
                 for name in (THEMATIC_REQUIRED if spec.thematic else spec.required) if name not in props]
     problems += _check_id(props, where, label, ids, number)
+    problems += [problem for name, value in props.items() if isinstance(value, str)
+                 for problem in check_text(value, name, where, label)]
     problems += _check_location(spec, feature["geometry"], props, where, context, families)
     if spec.thematic:
         problems += _check_thematic_properties(spec, props, where, context)
