@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -243,3 +244,20 @@ class _CatalogChecker:
             source=self.text(entry, "source", where, required=False),
             extent=extent,
         )
+
+
+def data_version(data_dir: Path | str | None = None) -> str:
+    """A short hash of every file the catalog names (and the catalog): changes when any of them changes."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    digest = hashlib.sha256()
+    names = [CATALOG_FILE]
+    try:
+        catalog = load_catalog(data_dir)
+        names += [*catalog.tables.values(), *(spec.file for spec in catalog.layers.values())]
+    except CatalogError:
+        pass  # a broken catalog still has a version: its own bytes
+    for name in names:
+        path = data_dir / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()[:12]

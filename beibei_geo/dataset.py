@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from beibei_geo.catalog import CATALOG_FILE, Catalog, default_data_dir, load_catalog
-from beibei_geo.errors import BeibeiGeoError, ValidationError
+from beibei_geo.catalog import Catalog, data_version, default_data_dir
+from beibei_geo.errors import ValidationError
 from beibei_geo.readers import parse_number
 from beibei_geo.scenes import Presentation
 from beibei_geo.validate import inspect_data_dir
@@ -42,23 +41,6 @@ class Dataset:
     @property
     def goal_ids(self) -> list[str]:
         return list(self.goals["goal_id"])
-
-
-def data_version(data_dir: Path | str | None = None) -> str:
-    """A short hash of every file the catalog names (and the catalog): changes when any of them changes."""
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    digest = hashlib.sha256()
-    names = [CATALOG_FILE]
-    try:
-        catalog = load_catalog(data_dir)
-        names += [*catalog.tables.values(), *(spec.file for spec in catalog.layers.values())]
-    except BeibeiGeoError:
-        pass  # a broken catalog still has a version: its own bytes
-    for name in names:
-        path = data_dir / name
-        digest.update(name.encode())
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-    return digest.hexdigest()[:12]
 
 
 def load_dataset(data_dir: Path | str | None = None) -> Dataset:

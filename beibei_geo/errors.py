@@ -51,3 +51,11 @@ class ExportError(BeibeiGeoError):
         super().__init__(Problem("export", "-", "export", problems) if isinstance(problems, str) else problems)
         if isinstance(problems, str):
             self.args = (problems,)  # str(error) is the plain message
+
+
+class HistoryError(BeibeiGeoError):
+    """A version asked for does not exist, or its stored copy is missing or damaged."""
+
+
+class ImportConflictError(BeibeiGeoError):
+    """The target changed between staging an import and committing it; nothing was written."""

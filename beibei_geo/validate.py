@@ -121,7 +121,7 @@ def inspect_data_dir(data_dir: Path | str) -> tuple[Report, RawData | None]:
     township_fc = collections.get(catalog.township_layer)
     # No names at all means the township file is broken (reported there): skip the check, not blame every feature.
     townships = (_township_names(township_fc) if township_fc else set()) or None
-    context = _LayerContext(catalog, goal_ids, townships)
+    context = LayerContext(catalog, goal_ids, townships)
     for layer_id, collection in collections.items():
         spec = catalog.layers[layer_id]
         problems = check_collection(spec, collection, context)
@@ -327,13 +327,29 @@ def _check_counts_link(layer_id: str, categories: str, status: str, thematic: di
 
 # ---------------------------------------------------------------------------------------------- layers
 @dataclass(frozen=True)
-class _LayerContext:
+class LayerContext:
+    """What a layer is checked against: the catalog, the goal ids and the 街镇 names/codes (None: unknown)."""
+
     catalog: Catalog
     goal_ids: set[str]
     townships: set[str] | None
 
 
-def check_collection(spec: LayerSpec, collection: Any, context: _LayerContext) -> list[Problem]:
+def layer_context(catalog: Catalog) -> LayerContext:
+    """The context of the data folder ``catalog`` belongs to, read leniently (a broken file gives defaults)."""
+    try:
+        goal_ids = set(read_csv_table(catalog.path(catalog.tables["goals"]), "goals")["goal_id"])
+    except (BeibeiGeoError, KeyError):
+        goal_ids = set(GOAL_IDS)
+    try:
+        spec = catalog.layers[catalog.township_layer]
+        townships = _township_names(read_json(catalog.path(spec.file), spec.file)) or None
+    except (BeibeiGeoError, KeyError):
+        townships = None
+    return LayerContext(catalog, goal_ids, townships)
+
+
+def check_collection(spec: LayerSpec, collection: Any, context: LayerContext) -> list[Problem]:
     """Check one parsed GeoJSON file against its catalog entry and the data contract."""
     label = spec.file
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
@@ -372,7 +388,7 @@ def _feature_where(number: int, props: dict[str, Any]) -> str:
     return f"feature {number}" + (f" (id {feature_id})" if isinstance(feature_id, str | int) else "")
 
 
-def _check_feature(spec: LayerSpec, feature: Any, number: int, context: _LayerContext,
+def _check_feature(spec: LayerSpec, feature: Any, number: int, context: LayerContext,
                    families: Counter[str], ids: dict[str, int]) -> list[Problem]:
     label = spec.file
     if not isinstance(feature, dict) or feature.get("type") != "Feature" or "geometry" not in feature:
@@ -413,7 +429,7 @@ def _is_one_of(value: Any, allowed: set[str] | dict[str, Any]) -> bool:
 
 
 def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: str,
-                               context: _LayerContext) -> list[Problem]:
+                               context: LayerContext) -> list[Problem]:
     label = spec.file
     problems = []
     for name in ("name", "source"):
@@ -449,7 +465,7 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
     return problems
 
 
-def _check_location(spec: LayerSpec, geometry: Any, props: dict[str, Any], where: str, context: _LayerContext,
+def _check_location(spec: LayerSpec, geometry: Any, props: dict[str, Any], where: str, context: LayerContext,
                     families: Counter[str]) -> list[Problem]:
     label = spec.file
     precision = props.get("location_precision")
@@ -477,7 +493,7 @@ def _check_location(spec: LayerSpec, geometry: Any, props: dict[str, Any], where
     return problems + _check_geometry(spec, geometry, props, where, context, families)
 
 
-def _check_geometry(spec: LayerSpec, geometry: Any, props: dict[str, Any], where: str, context: _LayerContext,
+def _check_geometry(spec: LayerSpec, geometry: Any, props: dict[str, Any], where: str, context: LayerContext,
                     families: Counter[str]) -> list[Problem]:
     label = spec.file
     kind = geometry.get("type") if isinstance(geometry, dict) else None
