@@ -19,5 +19,6 @@ pages = [
     st.Page("views/present.py", title=t("nav_present", lang), url_path="present"),
     st.Page("views/indicators.py", title=t("nav_indicators", lang),
             url_path="indicators"),
+    st.Page("views/data.py", title=t("nav_data", lang), url_path="data"),
 ]
 st.navigation(pages).run()

@@ -52,14 +52,27 @@ def url_lang() -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
+@st.cache_resource
+def _last_good() -> dict[str, Dataset]:
+    """The last data that loaded, shared by every session of this server."""
+    return {}
+
+
 def dataset_or_stop(lang: str) -> Dataset:
-    """The current data; when it fails validation, the problems are shown and the page stops."""
+    """The current data. When the files on disk fail validation, the last good data is served with a warning;
+    when there never was any, the problems are shown and the page stops."""
+    last_good = _last_good()
     try:
-        return _load(data_version())
+        dataset = _load(data_version())
     except BeibeiGeoError as exc:
+        if "dataset" in last_good:
+            st.warning(t("data_last_good", lang, n=len(exc.problems), version=last_good["dataset"].version))
+            return last_good["dataset"]
         st.error(t("data_invalid", lang))
         st.code("\n".join(str(problem) for problem in exc.problems[:50]), language=None)
         st.stop()
+    last_good["dataset"] = dataset
+    return dataset
 
 
 def read_view(dataset: Dataset) -> tuple[ViewState, list[Notice]]:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from beibei_geo.auth import PASSWORD_HASH_ENV, hash_password
 from beibei_geo.catalog import DATA_DIR_ENV, default_data_dir, load_catalog
 from beibei_geo.errors import BeibeiGeoError, ExportError, ImportConflictError, Problem
 from beibei_geo.history import read_audit, versions, write_atomically
@@ -72,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (importing, history, restore):
         command.add_argument("--data-dir", type=Path, default=None, help=f"data folder (default: ${DATA_DIR_ENV})")
         command.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+    commands.add_parser("hash-password", help="print the hash of an editor password, for secrets or the environment",
+                        description="Reads the password (twice on a terminal, once from a pipe) and prints a salted "
+                                    f"scrypt hash for [editors] password_hash or ${PASSWORD_HASH_ENV}.")
 
     deck = commands.add_parser("deck", help="export the review scenes as a PPTX or PDF deck (offline)",
                                description="One slide per scene of scenes.toml: map, indicators, sources, notes.")
@@ -274,11 +279,24 @@ def _restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hash_password(_args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("editor password: ")
+        if getpass.getpass("again: ") != password:
+            return _usage("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        return _usage("use a password of at least 8 characters")
+    print(hash_password(password))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``beibei-geo`` console script."""
     args = build_parser().parse_args(argv)
     commands = {"validate": _validate, "import": _import, "history": _history, "restore": _restore,
-                "deck": _export, "map-html": _export}
+                "hash-password": _hash_password, "deck": _export, "map-html": _export}
     return commands[args.command](args)
 
 

@@ -18,9 +18,15 @@ from beibei_geo.errors import DataFileError, Problem
 #: Larger files are refused before reading (the shipped layers are a few kB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _MAGNITUDES = {"": 1.0, "千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12}
+_SUMMARY_LABELS = frozenset(("合计", "总计", "小计", "total", "subtotal", "grandtotal"))
 _NUMBER = re.compile(
     r"^(?P<sign>[-+]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<mag>千|万|亿|万亿)?(?P<pct>%)?$"
 )
+
+
+def is_summary_label(text: str) -> bool:
+    """True for a cell marking a summary row: 合计, 总计, 小计, Total, Subtotal, Grand total (spaces, ':' ignored)."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).rstrip(":").casefold() in _SUMMARY_LABELS
 
 
 def parse_number(text: str) -> float:
@@ -142,6 +148,13 @@ def parse_csv_table(data: bytes, label: str) -> pd.DataFrame:
         Problem(label, f"row {number}", "row-length", f"{len(row)} cells, the header has {len(header)}")
         for number, row in numbered[1:]
         if len(row) != len(header)
+    ]
+    problems += [
+        Problem(label, f"row {number}", "total-row",
+                f"{next(c for c in row if is_summary_label(c))!r} marks a summary row, which would be counted as a "
+                "record; delete the row before importing")
+        for number, row in numbered[1:]
+        if any(is_summary_label(cell) for cell in row)
     ]
     if problems:
         raise DataFileError(problems)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import xml.sax
 import zipfile
+from dataclasses import replace
 from typing import Any, NoReturn
 
 import defusedxml.sax
@@ -25,7 +26,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from beibei_geo.errors import DataFileError, Problem
-from beibei_geo.readers import decode_text
+from beibei_geo.readers import decode_text, is_summary_label
 
 #: Zip-bomb guard: the declared unpacked size of all parts, and of one part packed suspiciously well.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -42,13 +43,6 @@ _UNSAFE = "the workbook contains an XML DOCTYPE/ENTITY declaration, which Excel 
 _RESAVE = "open it in Excel and save it again as .xlsx"
 
 
-def _summary_key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split()).rstrip(":").casefold()
-
-
-_SUMMARY_WORDS = frozenset(_summary_key(w) for w in ("合计", "总计", "小计", "Total", "Subtotal", "Grand total"))
-
-
 def read_xlsx_table(data: bytes, label: str, sheet: str | None = None) -> pd.DataFrame:
     """Read one worksheet as text columns, indexed by spreadsheet row number, like `read_csv_table`.
 
@@ -63,6 +57,19 @@ def read_xlsx_table(data: bytes, label: str, sheet: str | None = None) -> pd.Dat
     DataFileError
         For anything that is not a safe, plain table: see the module's rule names in `Problem.rule`.
     """
+    values = _open_checked(data, label)
+    name = _choose_sheet(values, label, sheet)
+    formulas = _load(data, label, data_only=False)
+    return _table(formulas[name], values[name], label)
+
+
+def sheet_names(data: bytes, label: str) -> list[str]:
+    """The worksheet names of a workbook (after the same safety checks as `read_xlsx_table`)."""
+    return [ws.title for ws in _open_checked(data, label).worksheets]
+
+
+def _open_checked(data: bytes, label: str) -> Workbook:
+    """The workbook with cached values, opened only after the zip, size and XML checks pass."""
     with _open_zip(data, label) as archive:
         _check_sizes(archive, label)
         if "xl/workbook.xml" not in archive.namelist():
@@ -70,10 +77,7 @@ def read_xlsx_table(data: bytes, label: str, sheet: str | None = None) -> pd.Dat
                             "a zip archive but not an Excel workbook (no xl/workbook.xml inside); "
                             "upload the .xlsx file itself"))
         _check_parts(archive, label)
-    values = _load(data, label, data_only=True)
-    name = _choose_sheet(values, label, sheet)
-    formulas = _load(data, label, data_only=False)
-    return _table(formulas[name], values[name], label)
+    return _load(data, label, data_only=True)
 
 
 def _refuse(problems: Problem | list[Problem]) -> NoReturn:
@@ -81,9 +85,8 @@ def _refuse(problems: Problem | list[Problem]) -> NoReturn:
     problems = [problems] if isinstance(problems, Problem) else problems
     shown = problems[:MAX_PROBLEMS]
     if len(problems) > MAX_PROBLEMS:
-        last = shown[-1]
         more = len(problems) - MAX_PROBLEMS
-        shown[-1] = Problem(last.file, last.where, last.rule, f"{last.message} ({more} more like this not listed)")
+        shown[-1] = replace(shown[-1], message=f"{shown[-1].message} ({more} more like this not listed)")
     raise DataFileError(shown)
 
 
@@ -157,7 +160,7 @@ def _check_parts(archive: zipfile.ZipFile, label: str) -> None:
             with archive.open(part) as stream:
                 head = stream.read(_HEAD_BYTES)
             if part.filename.lower().endswith((".xml", ".rels")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
-                raise DefusedXmlException
+                raise DefusedXmlException  # the cheap check: refused below like defusedxml's own findings
             with archive.open(part) as stream:
                 defusedxml.sax.parse(stream, counter, forbid_dtd=True)
         except DefusedXmlException:
@@ -176,15 +179,26 @@ def _check_parts(archive: zipfile.ZipFile, label: str) -> None:
 def _load(data: bytes, label: str, *, data_only: bool) -> Workbook:
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=data_only)
-    except DefusedXmlException:
-        _refuse(Problem(label, "-", "xlsx-unsafe", f"{_UNSAFE}; do not import this file"))
     except Exception as exc:  # openpyxl raises many types on malformed workbooks
+        if _raised_by_defusedxml(exc):
+            _refuse(Problem(label, "-", "xlsx-unsafe", f"{_UNSAFE}; do not import this file"))
         _refuse(Problem(label, "-", "not-xlsx", f"the workbook cannot be opened ({_reason(exc)}); {_RESAVE}"))
+
+
+def _raised_by_defusedxml(exc: BaseException | None) -> bool:
+    """True when defusedxml refused the XML, also when openpyxl re-raised that as a ValueError."""
+    while exc is not None:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _choose_sheet(workbook: Workbook, label: str, sheet: str | None) -> str:
     names = [ws.title for ws in workbook.worksheets]  # chart sheets are not listed
     listed = ", ".join(f"'{n}'" for n in names)
+    if not names:
+        _refuse(Problem(label, "-", "empty-table", "the workbook has no worksheets; expected one sheet with a table"))
     if sheet is None and len(names) > 1:
         _refuse(Problem(label, "-", "several-sheets",
                         f"the workbook has {len(names)} sheets ({listed}); choose one with --sheet NAME"))
@@ -211,6 +225,8 @@ def _text(cell: Cell) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, int | float) and cell.number_format.endswith("%"):
+        return f"{round(value * 100, 10):g}%"  # 27.8% is stored as 0.278: give back what the cell shows
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         width = len(cell.number_format) if re.fullmatch("0+", cell.number_format) else 0
         return str(int(value)).zfill(width)
@@ -239,7 +255,8 @@ def _table(formulas: Worksheet, values: Worksheet, label: str) -> pd.DataFrame:
         _refuse(Problem(label, at, "empty-table", "the sheet is empty; expected a header row and rows under it"))
     rows, cols = {r for r, _ in texts}, {c for _, c in texts}
     used = CellRange(min_col=min(cols), min_row=min(rows), max_col=max(cols), max_row=max(rows))
-    merged = sorted((str(m) for m in values.merged_cells.ranges if not used.isdisjoint(m)), key=range_boundaries)
+    merged = [str(m) for m in sorted(values.merged_cells.ranges, key=lambda m: (m.min_row, m.min_col))
+              if not used.isdisjoint(m)]
     if merged:
         shown = ", ".join(merged[:5]) + (f" and {len(merged) - 5} more" if len(merged) > 5 else "")
         _refuse(Problem(label, at, "merged-cells",
@@ -253,15 +270,17 @@ def _table(formulas: Worksheet, values: Worksheet, label: str) -> pd.DataFrame:
     span = f"{get_column_letter(first)}–{get_column_letter(last)}"
     header = [unicodedata.normalize("NFKC", texts.get((header_row, c), "")).strip() for c in range(first, last + 1)]
     problems = []
+    seen: set[str] = set()
     for col, name in enumerate(header, start=first):
         where = f"{at} cell {get_column_letter(col)}{header_row}"
         if not name:
             problems.append(Problem(label, where, "missing-column",
                                     f"the header cell is empty; columns {span} each need a name "
                                     "(type one, or delete the empty column)"))
-        elif name in header[: col - first]:
+        elif name in seen:
             problems.append(Problem(label, where, "duplicate-column",
                                     f"column '{name}' appears twice in the header; rename one of them"))
+        seen.add(name)
     if problems:
         _refuse(problems)
 
@@ -275,7 +294,7 @@ def _table(formulas: Worksheet, values: Worksheet, label: str) -> pd.DataFrame:
             problems.append(Problem(label, f"{at} cell {get_column_letter(outside[0])}{number}", "row-length",
                                     f"a value outside the header's columns {span} (header row {header_row}); "
                                     "give the column a header, or clear the cell"))
-        summary = next((t for t in cells.values() if _summary_key(t) in _SUMMARY_WORDS), None)
+        summary = next((t for t in cells.values() if is_summary_label(t)), None)
         if summary is not None:
             problems.append(Problem(label, f"{at} row {number}", "total-row",
                                     f"'{summary}' marks a summary row, which would be counted as a record; "
