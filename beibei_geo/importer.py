@@ -13,6 +13,8 @@ import shutil
 import tempfile
 import tomllib
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from shapely.geometry.polygon import orient
 from beibei_geo import history
 from beibei_geo.catalog import CATALOG_FILE, Catalog, LayerSpec, data_version, load_catalog
 from beibei_geo.coords import gcj02_to_wgs84
+from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.errors import BeibeiGeoError, DataFileError, ImportConflictError, Problem, ValidationError
 from beibei_geo.readers import parse_csv_table, parse_json, parse_number
 from beibei_geo.validate import check_collection, layer_context, validate_data_dir
@@ -128,7 +131,24 @@ def stage_import(data_dir: Path | str, target: str, source: str, data: bytes,
     staged.content = content
     if staged.ok:
         staged.changes = diff(target, catalog, _current_bytes(catalog.path(file)), content)
+        if target in catalog.layers and catalog.layers[target].thematic:
+            staged.problems += _unjoined_townships(catalog, content, staged.source)
     return staged
+
+
+def _unjoined_townships(catalog: Catalog, content: bytes, source: str) -> list[Problem]:
+    """The other side of the 街镇 join: seats that no feature of the imported layer names (for information)."""
+    spec = catalog.layers[catalog.township_layer]
+    seats = [feature.get("properties") or {} for feature in parse_json(catalog.path(spec.file).read_bytes(),
+                                                                        spec.file)["features"]]
+    used = {(feature.get("properties") or {}).get("township") for feature in json.loads(content)["features"]}
+    unjoined = [str(seat.get("name")) for seat in seats
+                if seat.get("name") not in used and seat.get("code") not in used]
+    if not unjoined:
+        return []
+    return [Problem(source, "-", "unjoined-townships",
+                    f"{len(unjoined)} of {len(seats)} 街镇 have no feature in this layer: {', '.join(unjoined)}",
+                    "info")]
 
 
 def _display_name(source: str) -> str:
@@ -341,9 +361,9 @@ def _current_bytes(path: Path) -> bytes:
         return b""
 
 
-def _check_in_staging(catalog: Catalog, file: str, content: bytes, source: str,
-                      labels: dict[int, str]) -> list[Problem]:
-    """Validate the whole folder as it would be with ``content`` in ``file``; name the upload's rows/features."""
+@contextmanager
+def _staging_folder(catalog: Catalog, file: str, content: bytes) -> Iterator[Path]:
+    """A temporary copy of the data files with ``content`` in ``file``."""
     with tempfile.TemporaryDirectory(prefix="beibei-import-") as staging:
         staging_dir = Path(staging)
         names = [CATALOG_FILE, *catalog.tables.values(), *(spec.file for spec in catalog.layers.values())]
@@ -353,6 +373,19 @@ def _check_in_staging(catalog: Catalog, file: str, content: bytes, source: str,
                 shutil.copyfile(catalog.path(name), staging_dir / name)
         (staging_dir / file).parent.mkdir(parents=True, exist_ok=True)
         (staging_dir / file).write_bytes(content)
+        yield staging_dir
+
+
+def preview_dataset(data_dir: Path | str, staged: StagedImport) -> Dataset:
+    """The data as it will be once ``staged`` (a clean import) is committed, for the preview map."""
+    with _staging_folder(load_catalog(data_dir), staged.file, staged.content or b"") as staging_dir:
+        return load_dataset(staging_dir)
+
+
+def _check_in_staging(catalog: Catalog, file: str, content: bytes, source: str,
+                      labels: dict[int, str]) -> list[Problem]:
+    """Validate the whole folder as it would be with ``content`` in ``file``; name the upload's rows/features."""
+    with _staging_folder(catalog, file, content) as staging_dir:
         report = validate_data_dir(staging_dir)
     problems = []
     for problem in report.problems:

@@ -5,6 +5,7 @@ Every check returns `Problem` records instead of raising, so one run reports eve
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -456,9 +457,11 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
                                 f"status {props['status']!r} is not one of: {', '.join(context.catalog.status)}"))
     township = props.get("township")
     if isinstance(township, str) and township and context.townships is not None and township not in context.townships:
+        close = difflib.get_close_matches(township, sorted(context.townships), n=1, cutoff=0.5)
         problems.append(Problem(label, where, "unknown-township",
                                 f"township {township!r} is not a 街镇 name or code of the "
-                                f"{context.catalog.township_layer} layer (or empty)"))
+                                f"{context.catalog.township_layer} layer (or empty)"
+                                + (f"; did you mean {close[0]!r}?" if close else "")))
     for name in ("schematic", "outside_district"):
         if name in props and not isinstance(props[name], bool):
             problems.append(Problem(label, where, "bad-type", f"{name} must be true or false, got {props[name]!r}"))
