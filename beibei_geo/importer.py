@@ -103,8 +103,9 @@ class StagedImport:
 
 
 def import_targets(catalog: Catalog) -> dict[str, str]:
-    """Every importable target (layer ids, then tables) and its file."""
-    return {**{spec.id: spec.file for spec in catalog.layers.values()}, **catalog.tables}
+    """Every importable target and its file: thematic layers, then tables, then base layers."""
+    return {**{spec.id: spec.file for spec in catalog.thematic_layers}, **catalog.tables,
+            **{spec.id: spec.file for spec in catalog.base_layers}}
 
 
 def stage_import(data_dir: Path | str, target: str, source: str, data: bytes,
