@@ -285,6 +285,7 @@ def _point(lon_text: str, lat_text: str, source: str, where: str) -> tuple[dict 
 
 def _layer_content(catalog: Catalog, spec: LayerSpec, source: str, collection: Any, labels: dict[int, str],
                    options: ImportOptions) -> tuple[bytes, dict[int, str]]:
+    collection = _normalised_keys(collection)
     problems = check_collection(spec, collection, layer_context(catalog))
     if problems:
         raise DataFileError([_relabel(_rewhere(p, labels), source) for p in problems])
@@ -301,16 +302,27 @@ def _layer_content(catalog: Catalog, spec: LayerSpec, source: str, collection: A
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), labels
 
 
+def _normalised_keys(collection: Any) -> Any:
+    """A copy with the join keys and codes of every feature normalised (anything oddly shaped is left for validation)."""
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if not isinstance(features, list):
+        return collection
+    normalised = []
+    for feature in features:
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if isinstance(properties, dict):
+            keys = {k: normalise_key(v) for k, v in properties.items() if k in KEY_PROPERTIES and isinstance(v, str)}
+            feature = {**feature, "properties": {**properties, **keys}}
+        normalised.append(feature)
+    return {**collection, "features": normalised}
+
+
 def _canonical_feature(feature: dict[str, Any], crs: str) -> dict[str, Any]:
-    """RFC 7946 form: keys normalised, GCJ-02 undone, rings oriented, coordinates rounded to 6 decimals."""
-    properties = dict(feature.get("properties") or {})
-    for key in KEY_PROPERTIES:
-        if isinstance(properties.get(key), str):
-            properties[key] = normalise_key(properties[key])
+    """RFC 7946 form: GCJ-02 undone, rings oriented, coordinates rounded to 6 decimals."""
     result: dict[str, Any] = {"type": "Feature"}
     if "id" in feature:
         result["id"] = feature["id"]
-    result["properties"] = properties
+    result["properties"] = dict(feature.get("properties") or {})
     result["geometry"] = _canonical_geometry(feature["geometry"], crs)
     return result
 
