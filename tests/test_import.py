@@ -6,6 +6,7 @@ The hostile files live in ``test_import_corpus.py``; here are the paths that mus
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import shutil
 import subprocess
@@ -131,7 +132,7 @@ def test_polygons_are_written_to_rfc7946(data_dir):
     imported(data_dir, "boundary", "poly.geojson", content)
     stored = json.loads((data_dir / "geo/boundary.geojson").read_text(encoding="utf-8"))
     ring = stored["features"][0]["geometry"]["coordinates"][0]
-    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
+    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
     assert signed_area > 0  # exterior ring counter-clockwise
     assert ring[0] == [106.4, 29.8]  # rounded to 6 decimals
     assert "crs" not in stored
