@@ -13,6 +13,7 @@ from beibei_geo.auth import PASSWORD_HASH_ENV, LoginThrottle, is_allowed, verify
 from beibei_geo.basemaps import OFFLINE
 from beibei_geo.dataset import Dataset
 from beibei_geo.errors import BeibeiGeoError, ImportConflictError, Problem
+from beibei_geo.export import to_xlsx_bytes
 from beibei_geo.i18n import t
 from beibei_geo.importer import (
     CRS_CHOICES,
@@ -27,6 +28,7 @@ from beibei_geo.importer import (
     record_rejection,
     restore_version,
     stage_import,
+    template_table,
 )
 from beibei_geo.validate import Report, validate_data_dir
 from beibei_geo.xlsx import sheet_names
@@ -164,6 +166,12 @@ def import_flow(dataset: Dataset, data_dir: Path, targets: dict[str, str], who: 
                         format_func=lambda m: t(f"import_mode_{m}", lang))
     crs = right.radio(t("import_crs", lang), options=CRS_CHOICES, key="import_crs", horizontal=True,
                       format_func=lambda c: t(f"import_crs_{c}", lang))
+    try:
+        template = to_xlsx_bytes(template_table(dataset.catalog, target), target)
+        st.download_button(t("import_template", lang), template, f"{target}.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    except BeibeiGeoError:
+        pass  # lines, polygons and scenes are edited as files, not in Excel
     upload = st.file_uploader(t("import_file", lang), type=_formats(dataset, target),
                               key=f"upload_{target}_{st.session_state.get(_UPLOAD_ROUND, 0)}")
     if upload is None:

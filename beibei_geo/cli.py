@@ -11,6 +11,7 @@ from pathlib import Path
 from beibei_geo.auth import PASSWORD_HASH_ENV, hash_password
 from beibei_geo.catalog import DATA_DIR_ENV, default_data_dir, load_catalog
 from beibei_geo.errors import BeibeiGeoError, ExportError, ImportConflictError, Problem
+from beibei_geo.export import to_csv_bytes, to_xlsx_bytes
 from beibei_geo.history import read_audit, versions, write_atomically
 from beibei_geo.i18n import LANGS
 from beibei_geo.importer import (
@@ -23,6 +24,7 @@ from beibei_geo.importer import (
     record_rejection,
     restore_version,
     stage_import,
+    template_table,
 )
 from beibei_geo.validate import Report, validate_data_dir
 
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--data-dir", type=Path, default=None, help=f"data folder (default: ${DATA_DIR_ENV})")
         command.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
+    template = commands.add_parser(
+        "template", help="write a table or point layer as an Excel workbook to edit and import back",
+        description="The current TARGET as .xlsx (or .csv): tables as stored; point layers with 经度/纬度 columns.")
+    template.add_argument("target", help="goals, indicators or a point layer id")
+    template.add_argument("-o", "--output", type=Path, required=True, help="indicators.xlsx or indicators.csv")
+    template.add_argument("--data-dir", type=Path, default=None, help=f"data folder (default: ${DATA_DIR_ENV})")
     commands.add_parser("hash-password", help="print the hash of an editor password, for secrets or the environment",
                         description="Reads the password (twice on a terminal, once from a pipe) and prints a salted "
                                     f"scrypt hash for [editors] password_hash or ${PASSWORD_HASH_ENV}.")
@@ -279,6 +287,26 @@ def _restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _template(args: argparse.Namespace) -> int:
+    data_dir = _data_dir_or_none(args.data_dir)
+    if data_dir is None:
+        return EXIT_USAGE
+    if args.output.suffix.lower() not in (".xlsx", ".csv"):
+        return _usage(f"-o must end in .xlsx or .csv, got {args.output.name!r}")
+    try:
+        catalog = load_catalog(data_dir)
+        if args.target not in import_targets(catalog):
+            return _usage(f"unknown target {args.target!r}; allowed: {', '.join(import_targets(catalog))}")
+        frame = template_table(catalog, args.target)
+    except BeibeiGeoError as exc:
+        _print_problems(exc.problems)
+        return EXIT_PROBLEMS
+    content = to_xlsx_bytes(frame, args.target) if args.output.suffix.lower() == ".xlsx" else to_csv_bytes(frame)
+    write_atomically(args.output, content)
+    print(f"wrote {args.output} ({len(frame)} rows; edit it, then: beibei-geo import {args.target} {args.output})")
+    return EXIT_OK
+
+
 def _hash_password(_args: argparse.Namespace) -> int:
     if sys.stdin.isatty():
         password = getpass.getpass("editor password: ")
@@ -296,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``beibei-geo`` console script."""
     args = build_parser().parse_args(argv)
     commands = {"validate": _validate, "import": _import, "history": _history, "restore": _restore,
-                "hash-password": _hash_password, "deck": _export, "map-html": _export}
+                "hash-password": _hash_password,
+                "template": _template, "deck": _export, "map-html": _export}
     return commands[args.command](args)
 
 

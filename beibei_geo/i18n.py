@@ -133,6 +133,7 @@ TEXT: dict[str, dict[str, str]] = {
     "import_crs": {"zh": "坐标系", "en": "Coordinates"},
     "import_crs_wgs84": {"zh": "WGS-84（GPS、天地图）", "en": "WGS-84 (GPS, Tianditu)"},
     "import_crs_gcj02": {"zh": "GCJ-02（高德、腾讯）", "en": "GCJ-02 (Amap, Tencent)"},
+    "import_template": {"zh": "下载当前数据为 Excel 模板（修改后再导入）", "en": "Download the current data as an Excel template (edit, then import)"},
     "import_sheet": {"zh": "Excel 工作表", "en": "Excel sheet"},
     "import_file": {"zh": "选择文件（GeoJSON、CSV、Excel；汇报场景为 TOML）", "en": "Choose a file (GeoJSON, CSV, Excel; TOML for scenes)"},
     "import_report": {"zh": "校验报告", "en": "Validation report"},

@@ -191,6 +191,26 @@ def _relabel(problem: Problem, source: str) -> Problem:
     return Problem(source, problem.where, problem.rule, problem.message, problem.severity)
 
 
+def template_table(catalog: Catalog, target: str) -> pd.DataFrame:
+    """The current ``target`` as a table to edit in Excel and import back: a table as stored, or a point layer
+    with 经度/纬度 columns (``goals_extra`` joined with ``|``). `DataFileError` for layers of lines or polygons."""
+    if target in catalog.tables and target != "scenes":
+        return parse_csv_table(catalog.path(catalog.tables[target]).read_bytes(), catalog.tables[target])
+    spec = catalog.layers[target]
+    features = parse_json(catalog.path(spec.file).read_bytes(), spec.file)["features"]
+    if any((feature.get("geometry") or {}).get("type", "Point") != "Point" for feature in features):
+        raise DataFileError(Problem(spec.file, "-", "file-format", "only tables and point layers have an Excel "
+                                                                   "template; edit lines and polygons as GeoJSON"))
+    rows = []
+    for feature in features:
+        properties = dict(feature.get("properties") or {})
+        if isinstance(properties.get("goals_extra"), list):
+            properties["goals_extra"] = "|".join(properties["goals_extra"])
+        coordinates = (feature.get("geometry") or {}).get("coordinates") or ["", ""]
+        rows.append({**properties, "经度": coordinates[0], "纬度": coordinates[1]})
+    return pd.DataFrame(rows).astype(object).where(lambda frame: frame.notna(), "")
+
+
 # ---------------------------------------------------------------------------------------------- convert
 def _convert(catalog: Catalog, target: str, source: str, data: bytes,
              options: ImportOptions) -> tuple[bytes, dict[int, str]]:
@@ -260,7 +280,8 @@ def _typed_property(column: str, value: str, source: str, where: str) -> tuple[A
         if not value:
             return None, []
         try:
-            return parse_number(value), []
+            number = parse_number(value)
+            return int(number) if number.is_integer() else number, []
         except ValueError as exc:
             return value, [Problem(source, where, "bad-number", f"est_error_m: {exc}")]
     if column == "goals_extra":
@@ -303,7 +324,7 @@ def _layer_content(catalog: Catalog, spec: LayerSpec, source: str, collection: A
 
 
 def _normalised_keys(collection: Any) -> Any:
-    """A copy with the join keys and codes of every feature normalised (anything oddly shaped is left for validation)."""
+    """A copy with every feature's join keys and codes normalised (oddly shaped input is left to validation)."""
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list):
         return collection
