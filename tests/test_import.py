@@ -351,3 +351,39 @@ def test_cli_hash_password_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-good-password\n"))
     assert main(["hash-password"]) == 0
     assert verify_password("a-good-password", capsys.readouterr().out.strip())
+
+
+def test_readme_worked_example_excel_of_indicators(data_dir, tmp_path, capsys):
+    """README "示例：导入街镇报来的指标 Excel": template → edit in Excel → dry run → import → history → restore."""
+    workbook_path = tmp_path / "指标.xlsx"
+    original = (data_dir / "tables/indicators.csv").read_bytes()
+    assert main(["template", "indicators", "-o", str(workbook_path), "--data-dir", str(data_dir)]) == 0
+    workbook = openpyxl.load_workbook(workbook_path)
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    column = {name: index for index, name in enumerate(header)}
+    edited = [cell.value for cell in sheet[2]]
+    sheet.cell(row=2, column=column["value_text"] + 1, value=f"{edited[column['value_text']]}（改）")
+    new_row = [""] * len(header)
+    for name, value in {"indicator_id": "new_indicator", "goal": "parks", "name_zh": "新指标", "value": "1.2万",
+                        "unit": "户", "quote": "原文句子", "area": "全区"}.items():
+        new_row[column[name]] = value
+    sheet.append(new_row)
+    workbook.save(workbook_path)
+    capsys.readouterr()
+
+    assert main(["import", "indicators", str(workbook_path), "--dry-run", "--data-dir", str(data_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"指标.xlsx: row {sheet.max_row} (new_indicator): unknown-goal: goal 'parks' is not one of:" in out
+    sheet.cell(row=sheet.max_row, column=column["goal"] + 1, value="park_city")
+    workbook.save(workbook_path)
+
+    assert main(["import", "indicators", str(workbook_path), "--dry-run", "--data-dir", str(data_dir)]) == 0
+    assert "dry run: tables/indicators.csv: 1 added, 0 removed, 1 changed; nothing written" in capsys.readouterr().out
+    assert (data_dir / "tables/indicators.csv").read_bytes() == original
+    assert main(["import", "indicators", str(workbook_path), "--who", "张三", "--data-dir", str(data_dir)]) == 0
+    assert load_dataset(data_dir).indicators.set_index("indicator_id").at["new_indicator", "value"] == 12000
+    assert main(["history", "--data-dir", str(data_dir)]) == 0
+    assert "\t张三\ttables/indicators.csv: 1 added, 0 removed, 1 changed" in capsys.readouterr().out
+    assert main(["restore", "1", "--data-dir", str(data_dir)]) == 0
+    assert (data_dir / "tables/indicators.csv").read_bytes() == original
