@@ -10,10 +10,12 @@ import shutil
 
 import folium
 import pytest
+import streamlit as st
 from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
 import ui
+from beibei_geo.auth import hash_password
 from beibei_geo.catalog import load_catalog
 from beibei_geo.coords import to_gcj02
 from tests.conftest import DATA, PROJECT, mapped_feature_count
@@ -175,11 +177,28 @@ def test_broken_data_shows_problems_not_a_traceback(monkeypatch, tmp_path):
     shutil.copytree(DATA, data)
     (data / "geo" / "parks.geojson").write_text('{"type": "FeatureCollection", "features": [],}', encoding="utf-8")
     monkeypatch.setenv("BEIBEI_DATA_DIR", str(data))
-    for page in ("views/overview.py", "views/goals.py", "views/indicators.py"):
+    st.cache_resource.clear()  # no last good data in this server yet
+    for page in ("views/overview.py", "views/goals.py", "views/indicators.py", "views/data.py"):
         app = run(page)
         assert not app.exception
         assert "数据未通过校验" in app.error[0].value
         assert "geo/parks.geojson: line 1 column 46: json-syntax" in app.code[0].value
+
+
+def test_the_last_good_data_is_served_when_the_files_break(monkeypatch, tmp_path, map_calls):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    monkeypatch.setenv("BEIBEI_DATA_DIR", str(data))
+    st.cache_resource.clear()
+    good = run()
+    assert not good.warning and sum(map_calls[-1]["groups"].values()) == mapped_feature_count()
+    (data / "geo" / "parks.geojson").write_text('{"type": "FeatureCollection", "features": [],}', encoding="utf-8")
+    for page in ("views/overview.py", "views/data.py"):
+        app = run(page)
+        assert not app.exception and not app.error[1:]
+        assert "仍显示上一版有效数据" in app.warning[0].value
+    assert sum(map_calls[-1]["groups"].values()) == mapped_feature_count()
+    assert "json-syntax" in app.dataframe[0].value.to_string()  # the Data page names what is wrong on disk
 
 
 def test_configured_amap_basemap_shifts_the_map(map_calls):
@@ -226,3 +245,76 @@ def test_present_page_bad_scene_falls_back_to_the_first(map_calls, scene):
     assert not app.exception
     assert any(f"scene={scene}" in warning.value for warning in app.warning)
     assert app.button(key="present_prev").disabled
+
+
+def data_page(monkeypatch, tmp_path, password_hash: str | None = None) -> AppTest:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    monkeypatch.setenv("BEIBEI_DATA_DIR", str(data))
+    if password_hash:
+        monkeypatch.setenv("BEIBEI_EDITOR_PASSWORD_HASH", password_hash)
+    else:
+        monkeypatch.delenv("BEIBEI_EDITOR_PASSWORD_HASH", raising=False)
+    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
+    app.switch_page("views/data.py")
+    return app
+
+
+def test_data_page_is_read_only_without_editors(monkeypatch, tmp_path):
+    app = data_page(monkeypatch, tmp_path).run()
+    assert not app.exception
+    assert "OK:" in app.success[0].value
+    assert any("未配置编辑人员" in c.value for c in app.caption)
+    assert not app.file_uploader and not [b for b in app.button if b.label == "恢复"]
+
+
+def test_data_page_password_sign_in(monkeypatch, tmp_path):
+    app = data_page(monkeypatch, tmp_path, hash_password("secret-pass-1")).run()
+    assert any("只读模式" in c.value for c in app.caption) and not app.file_uploader
+    app.text_input[0].set_value("李四")
+    app.text_input[1].set_value("wrong-password")
+    app.button[0].click().run()
+    assert "密码错误" in app.error[0].value and not app.file_uploader
+    app.text_input[1].set_value("secret-pass-1")
+    app.button[0].click().run()
+    assert not app.exception and len(app.file_uploader) == 1
+    assert "编辑人员：李四 (password)" in app.sidebar.caption[0].value
+
+
+def test_data_page_signed_in_user_must_be_on_the_allow_list(monkeypatch, tmp_path):
+    app = data_page(monkeypatch, tmp_path)
+    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}
+    app.secrets["editors"] = {"allow": ["zhang@beibei.gov.cn"]}
+    app.user = {"is_logged_in": True, "email": "li@beibei.gov.cn"}
+    app.run()
+    assert "不在编辑人员名单中" in app.info[0].value and not app.file_uploader
+    app.user = {"is_logged_in": True, "email": "Zhang@Beibei.gov.cn"}
+    app.run()
+    assert not app.exception and len(app.file_uploader) == 1
+
+
+def test_data_page_import_then_restore(monkeypatch, tmp_path, map_calls):
+    app = data_page(monkeypatch, tmp_path, hash_password("secret-pass-1")).run()
+    app.text_input[0].set_value("李四")
+    app.text_input[1].set_value("secret-pass-1")
+    app.button[0].click().run()
+    app.selectbox(key="import_target").set_value("parks").run()
+    app.radio(key="import_mode").set_value("append").run()
+    park = features_of(lambda props: props["id"] == "park-jinyunshan")[0]
+    park["properties"] = {**park["properties"], "id": "park-page-test", "name": "页面测试公园"}
+    upload = json.dumps({"type": "FeatureCollection", "features": [park]}, ensure_ascii=False).encode()
+    app.file_uploader[0].upload("new.geojson", upload, "application/geo+json").run()
+    assert not app.exception
+    assert "校验通过" in app.success[-1].value and "1 added" in app.success[-1].value
+    assert app.dataframe[-2].value.iloc[0].tolist()[:2] == ["added", "park-page-test"]  # the changes table
+    assert map_calls[-1]["groups"] and sum(map_calls[-1]["groups"].values()) == 1 + len(features_of(
+        lambda props: props["id"].startswith("park-")))  # the preview: the parks layer after the import
+    next(b for b in app.button if b.label == "确认导入").click().run()
+    assert "已导入 geo/parks.geojson，版本 2" in app.success[0].value
+    parks = (tmp_path / "data" / "geo" / "parks.geojson").read_text(encoding="utf-8")
+    assert "页面测试公园" in parks and not app.file_uploader[0].value
+    restore = [b for b in app.button if b.label == "恢复"]
+    assert [b.disabled for b in restore] == [True, False]  # version 2 is current; version 1 can come back
+    restore[1].click().run()
+    assert "已恢复版本 1（新版本 3）" in app.success[0].value
+    assert (tmp_path / "data" / "geo" / "parks.geojson").read_bytes() == (DATA / "geo" / "parks.geojson").read_bytes()
