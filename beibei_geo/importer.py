@@ -161,8 +161,8 @@ def _upload_problems(source: str, data: bytes, target: str, catalog: Catalog, op
     label = _display_name(source)
     name = str(source)
     if "/" in name or "\\" in name or name in ("", ".", "..") or name != label:
-        return [Problem(label, "-", "file-name", "the upload name must be a plain file name, without folders, "
-                                                 "'..' or control characters")]
+        return [Problem(label, "-", "file-name", "the upload name must be a plain file name of at most 120 "
+                                                 "characters, without folders, '..' or control characters")]
     if len(data) > MAX_IMPORT_BYTES:
         return [Problem(label, "-", "file-too-large", f"more than {MAX_IMPORT_BYTES // 2**20} MB; "
                                                       "split the data or simplify it before importing")]
