@@ -128,7 +128,7 @@ def problems_table(problems: list[Problem], lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("col_file", lang): [p.file for p in problems], t("col_where", lang): [p.where for p in problems],
         t("col_rule", lang): [p.rule for p in problems], t("col_message", lang): [p.message for p in problems],
-        t("col_severity", lang): [p.severity for p in problems],
+        t("col_severity", lang): [t(f"severity_{p.severity}", lang) for p in problems],
     })
 
 
@@ -207,7 +207,7 @@ def _show_staged(data_dir: Path, staged: StagedImport, who: str, lang: str) -> N
     st.subheader(t("import_changes", lang))
     if staged.changes:
         st.dataframe(pd.DataFrame({
-            t("col_change", lang): [c.kind for c in staged.changes],
+            t("col_change", lang): [t(f"change_{c.kind}", lang) for c in staged.changes],
             t("col_key", lang): [c.key for c in staged.changes],
             t("col_message", lang): [c.name for c in staged.changes],
             t("col_fields", lang): [", ".join(c.fields) for c in staged.changes],
@@ -218,7 +218,8 @@ def _show_staged(data_dir: Path, staged: StagedImport, who: str, lang: str) -> N
     st.subheader(t("import_preview", lang))
     if staged.target in preview.catalog.layers and preview.catalog.layers[staged.target].thematic:
         features = preview.features[preview.features["layer"] == staged.target]
-        ui.show_map(preview, features, lang, OFFLINE, height=420, key="import_preview_map")
+        touched = tuple(c.key for c in staged.changes if c.kind != "removed")[:50]  # name what the import adds
+        ui.show_map(preview, features, lang, OFFLINE, height=420, key="import_preview_map", labels=touched)
     elif staged.target in preview.layers:
         st.dataframe(pd.DataFrame(preview.layers[staged.target].drop(columns="geometry")), hide_index=True)
     elif staged.target == "indicators":

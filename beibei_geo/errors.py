@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+#: "error" blocks loading and importing; "warning" is served safely but refused by an import; "info" only tells.
+SEVERITIES = ("error", "warning", "info")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -13,8 +16,7 @@ class Problem:
     where: str
     rule: str
     message: str
-    #: "error" blocks loading and importing; "warning" is served safely but refused by an import; "info" only tells.
-    severity: str = "error"
+    severity: str = "error"  #: one of SEVERITIES
 
     def __str__(self) -> str:
         tail = "" if self.severity == "error" else f" [{self.severity}]"

@@ -306,7 +306,7 @@ def test_data_page_import_then_restore(monkeypatch, tmp_path, map_calls):
     app.file_uploader[0].upload("new.geojson", upload, "application/geo+json").run()
     assert not app.exception
     assert "校验通过" in app.success[-1].value and "1 added" in app.success[-1].value
-    assert app.dataframe[-2].value.iloc[0].tolist()[:2] == ["added", "park-page-test"]  # the changes table
+    assert app.dataframe[-2].value.iloc[0].tolist()[:2] == ["新增", "park-page-test"]  # the changes table
     assert map_calls[-1]["groups"] and sum(map_calls[-1]["groups"].values()) == 1 + len(features_of(
         lambda props: props["id"].startswith("park-")))  # the preview: the parks layer after the import
     next(b for b in app.button if b.label == "确认导入").click().run()

@@ -15,9 +15,11 @@ from shapely.geometry import LineString, Point
 
 from beibei_geo.basemaps import OFFLINE, basemaps_from_config
 from beibei_geo.coords import to_gcj02, wgs84_to_gcj02
+from beibei_geo.errors import SEVERITIES
 from beibei_geo.export import neutralise, to_csv_bytes, to_xlsx_bytes
 from beibei_geo.formatting import format_figure, format_number
 from beibei_geo.i18n import LANGS, TEXT, t
+from beibei_geo.importer import CRS_CHOICES, MODES
 from tests.conftest import PROJECT
 
 
@@ -29,13 +31,16 @@ def test_every_text_has_both_languages_and_the_same_placeholders():
 
 
 def test_text_keys_used_by_the_code_exist_and_every_text_is_used():
-    sources = [*(PROJECT / "views").glob("*.py"), PROJECT / "ui.py", PROJECT / "app.py",
+    sources = [*(PROJECT / "views").glob("*.py"), PROJECT / "ui.py", PROJECT / "data_ui.py", PROJECT / "app.py",
                *(p for p in (PROJECT / "beibei_geo").glob("*.py") if p.name != "i18n.py")]
     code = "".join(Path(path).read_text(encoding="utf-8") for path in sources)
     called = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", code))
     assert called and called <= set(TEXT), called - set(TEXT)
     quoted = set(re.findall(r"[\"'](\w+)[\"']", code))
-    unused = [key for key in TEXT if key not in quoted and not key.startswith("tier_")]  # tier_* built from data
+    built = {f"import_mode_{m}" for m in MODES} | {f"import_crs_{c}" for c in CRS_CHOICES} | {
+        f"change_{kind}" for kind in ("added", "removed", "changed")} | {f"severity_{s}" for s in SEVERITIES}
+    assert built <= set(TEXT), built - set(TEXT)  # keys the Data page builds from values
+    unused = [key for key in TEXT if key not in quoted | built and not key.startswith("tier_")]  # tier_*: from data
     assert unused == []
 
 
