@@ -185,6 +185,8 @@ def import_flow(dataset: Dataset, data_dir: Path, targets: dict[str, str], who: 
             sheets = []  # the staged import reports why
         if len(sheets) > 1:
             sheet = st.selectbox(t("import_sheet", lang), options=sheets, index=None, key=f"sheet_{upload.file_id}")
+            if sheet is None:
+                return  # nothing to check until the editor says which sheet holds the table
     options = ImportOptions(mode, sheet, crs)
     key = (upload.file_id, target, options)
     if st.session_state.get(_STAGED, (None, None))[0] != key:

@@ -48,6 +48,7 @@ KEY_COLUMNS = ("goal_id", "indicator_id", "goal", "order", "color", "value", "ye
                "baseline_year", "qualifier", "headline", "counts_layer", "counts_category", "counts_status")
 _TRUE, _FALSE = ("true", "是", "yes", "1"), ("false", "否", "no", "0", "")
 _WHERE = re.compile(r"^(feature|row) (\d+)")
+_NUMBERED = re.compile(r"\b(feature|row) (\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -192,15 +193,16 @@ def _relabel(problem: Problem, source: str) -> Problem:
 
 
 def template_table(catalog: Catalog, target: str) -> pd.DataFrame:
-    """The current ``target`` as a table to edit in Excel and import back: a table as stored, or a point layer
-    with 经度/纬度 columns (``goals_extra`` joined with ``|``). `DataFileError` for layers of lines or polygons."""
+    """The current ``target`` as a table to edit in Excel and import back: a table as stored, or a thematic point
+    layer with 经度/纬度 columns (``goals_extra`` joined with ``|``). `DataFileError` for anything else."""
     if target in catalog.tables and target != "scenes":
         return parse_csv_table(catalog.path(catalog.tables[target]).read_bytes(), catalog.tables[target])
-    spec = catalog.layers[target]
-    features = parse_json(catalog.path(spec.file).read_bytes(), spec.file)["features"]
-    if any((feature.get("geometry") or {}).get("type", "Point") != "Point" for feature in features):
-        raise DataFileError(Problem(spec.file, "-", "file-format", "only tables and point layers have an Excel "
-                                                                   "template; edit lines and polygons as GeoJSON"))
+    spec = catalog.layers.get(target)
+    features = parse_json(catalog.path(spec.file).read_bytes(), spec.file)["features"] if spec else []
+    if (spec is None or not spec.thematic
+            or any((feature.get("geometry") or {}).get("type", "Point") != "Point" for feature in features)):
+        raise DataFileError(Problem(target, "-", "file-format", "only the tables and thematic point layers have an "
+                                                                "Excel template; edit the others as files"))
     rows = []
     for feature in features:
         properties = dict(feature.get("properties") or {})
@@ -427,17 +429,22 @@ def _check_in_staging(catalog: Catalog, file: str, content: bytes, source: str,
             problem = _rewhere(problem, labels)
             if not problem.where.startswith("existing"):
                 problem = _relabel(problem, source)
+        else:
+            problem = Problem(problem.file, problem.where, problem.rule,
+                              f"{problem.message} (after importing {source} into {file})", problem.severity)
         problems.append(problem)
     return problems
 
 
 def _rewhere(problem: Problem, labels: dict[int, str]) -> Problem:
-    """Turn "feature 7 (id x)" / "row 7 (id x)" into the numbering of the uploaded file."""
-    match = _WHERE.match(problem.where)
-    if not match or int(match[2]) not in labels:
-        return problem
-    where = labels[int(match[2])] + problem.where[match.end():]
-    return Problem(problem.file, where, problem.rule, problem.message, problem.severity)
+    """Turn "feature 7 (id x)" / "row 7 (id x)", in the position and the message, into the uploaded file's numbering
+    ("existing feature 7" for a feature that was already there before an append)."""
+    def relabel(match: re.Match[str]) -> str:
+        return labels.get(int(match[2]), match[0])
+
+    where = _WHERE.sub(relabel, problem.where, count=1)
+    message = _NUMBERED.sub(relabel, problem.message)
+    return Problem(problem.file, where, problem.rule, message, problem.severity)
 
 
 # ---------------------------------------------------------------------------------------------- diff

@@ -97,6 +97,9 @@ def parse_json(data: bytes, label: str) -> Any:
 
 def decode_text(data: bytes, label: str) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8 (with or without BOM), else GB18030; return (text, encoding)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1:200:2].count(0) > 50 or data[0:200:2].count(0) > 50:
+        raise DataFileError(Problem(label, "-", "encoding", "UTF-16 text (Excel's \"Unicode text\"); save it as "
+                                                            "\"CSV UTF-8\" instead"))
     if b"\x00" in data:
         raise DataFileError(Problem(label, "-", "encoding", "binary file (NUL bytes), not CSV text"))
     try:

@@ -5,7 +5,6 @@ Every check returns `Problem` records instead of raising, so one run reports eve
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -193,7 +192,7 @@ def check_text(value: str, field_name: str, where: str, label: str) -> list[Prob
     """
     markup = _MARKUP.search(value)
     if markup:
-        found = markup.group(0)
+        found = value[markup.start():markup.start() + 24]
         return [Problem(label, where, "markup", f"{field_name} contains markup or a script ({found!r}); "
                                                "text fields must be plain text", "warning")]
     stripped = value.lstrip()
@@ -275,7 +274,7 @@ def check_indicators(indicators: pd.DataFrame, label: str, goal_ids: set[str], c
     if problems:
         return problems
     thematic = {spec.id: spec for spec in catalog.thematic_layers}
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for row, record in indicators.iterrows():
         get = _optional_cell(record)
         where = f"row {row} ({record['indicator_id'] or 'no id'})"
@@ -284,9 +283,9 @@ def check_indicators(indicators: pd.DataFrame, label: str, goal_ids: set[str], c
             problems.append(Problem(label, where, "bad-id",
                                     f"indicator_id {record['indicator_id']!r} must be lowercase ascii, digits, _"))
         elif record["indicator_id"] in seen:
-            problems.append(Problem(label, where, "duplicate-id",
-                                    f"indicator_id {record['indicator_id']!r} appears twice"))
-        seen.add(record["indicator_id"])
+            problems.append(Problem(label, where, "duplicate-id", f"indicator_id {record['indicator_id']!r} is also "
+                                                                  f"used by row {seen[record['indicator_id']]}"))
+        seen.setdefault(record["indicator_id"], row)
         problems += _check_choice(record["goal"], "goal", sorted(goal_ids), "unknown-goal", where, label)
         if not record["goal"]:
             problems.append(Problem(label, where, "unknown-goal", "goal is empty"))
@@ -457,7 +456,7 @@ def _check_thematic_properties(spec: LayerSpec, props: dict[str, Any], where: st
                                 f"status {props['status']!r} is not one of: {', '.join(context.catalog.status)}"))
     township = props.get("township")
     if isinstance(township, str) and township and context.townships is not None and township not in context.townships:
-        close = difflib.get_close_matches(township, sorted(context.townships), n=1, cutoff=0.5)
+        close = sorted((name for name in context.townships if township in name or name in township), key=len)
         problems.append(Problem(label, where, "unknown-township",
                                 f"township {township!r} is not a 街镇 name or code of the "
                                 f"{context.catalog.township_layer} layer (or empty)"

@@ -201,7 +201,8 @@ def _choose_sheet(workbook: Workbook, label: str, sheet: str | None) -> str:
         _refuse(Problem(label, "-", "empty-table", "the workbook has no worksheets; expected one sheet with a table"))
     if sheet is None and len(names) > 1:
         _refuse(Problem(label, "-", "several-sheets",
-                        f"the workbook has {len(names)} sheets ({listed}); choose one with --sheet NAME"))
+                        f"the workbook has {len(names)} sheets ({listed}); "
+                        "choose one (on the command line: --sheet NAME)"))
     if sheet is None:
         return names[0]
     if sheet not in names:

@@ -117,7 +117,7 @@ BAD = [
     ("laughs-deep", lambda: rewrite(xlsx_bytes([["a"], ["1"]]), SHEET_XML, laughs_in_prolog),
      None, "xlsx-unsafe", "-", f"(in {SHEET_XML})"),
     ("several-sheets", lambda: to_bytes(book(("甲", TABLE), ("乙", TABLE))), None, "several-sheets", "-",
-     "2 sheets ('甲', '乙'); choose one with --sheet NAME"),
+     "2 sheets ('甲', '乙'); choose one (on the command line: --sheet NAME)"),
     ("unknown-sheet", lambda: to_bytes(book(("甲", TABLE), ("乙", TABLE))), "丙", "unknown-sheet", "-",
      "no sheet named '丙'; the workbook has '甲', '乙'"),
     ("merged-cells", merged_title, None, "merged-cells", "sheet 'Sheet1'", "merged cells A1:C1; unmerge"),
