@@ -24,16 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ElementHandle, Frame, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ElementHandle, Frame, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from beibei_geo.catalog import load_catalog
 from beibei_geo.i18n import TEXT
 from tests.conftest import DATA, PROJECT, mapped_feature_count
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = PROJECT / "test-artifacts"
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 TIMEOUT = 60_000
@@ -186,14 +183,6 @@ def hostile_url(tmp_path_factory) -> Iterator[str]:
 
 
 # ------------------------------------------------------------------------------------------- browser
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @contextmanager
 def guarded_page(browser: Browser, width: int = 1440, height: int = 900) -> Iterator[tuple[Page, list[str]]]:
     """A page in a fresh context; requests leaving loopback are aborted and listed in the second value."""

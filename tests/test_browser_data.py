@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from beibei_geo.auth import PASSWORD_HASH_ENV, hash_password
 from beibei_geo.catalog import data_version, load_catalog
@@ -27,8 +27,6 @@ from beibei_geo.history import HISTORY_DIR, read_audit
 from beibei_geo.validate import validate_data_dir
 from tests.conftest import DATA
 from tests.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     XSS,
     count_line,
     guarded_page,
@@ -118,14 +116,6 @@ def editor_server(data: Path, log: Path) -> Iterator[str]:
             patch.setenv(PASSWORD_HASH_ENV, PASSWORD_HASH)
             url = stack.enter_context(streamlit_server(data, log))
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ from beibei_geo.cli import main
 from beibei_geo.i18n import t
 from beibei_geo.importer import ImportOptions, record_rejection, stage_import
 from tests.conftest import DATA, PROJECT
+from tests.test_xlsx import rewrite
 
 Payload = bytes | Callable[[], bytes]
 SIXTY_MB = 60 * 2**20
@@ -162,16 +163,6 @@ def replaced(data: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(old, new, 1)
 
 
-def zip_rewrite(data: bytes, member: str, change: Callable[[bytes], bytes]) -> bytes:
-    """The same zip with one member's bytes changed."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info)
-            target.writestr(info.filename, change(content) if info.filename == member else content)
-    return out.getvalue()
-
-
 def zip_bomb() -> bytes:
     """A valid indicators workbook plus a 16 MB member of zeros packed ~1000:1 (written in 1 MB chunks)."""
     buffer = io.BytesIO(xlsx_bytes(("Sheet1", [HEADER, indicator()])))
@@ -185,7 +176,7 @@ def zip_bomb() -> bytes:
 
 def billion_laughs() -> bytes:
     clean = xlsx_bytes(("Sheet1", [HEADER, indicator()]))
-    return zip_rewrite(clean, "xl/worksheets/sheet1.xml",
+    return rewrite(clean, "xl/worksheets/sheet1.xml",
                        lambda xml: LAUGHS + replaced(xml, b"<t>indicator_id</t>", b"<t>&lol9;</t>"))
 
 
