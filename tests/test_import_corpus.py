@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -37,7 +36,7 @@ from beibei_geo.cli import main
 from beibei_geo.i18n import t
 from beibei_geo.importer import ImportOptions, record_rejection, stage_import
 from tests.conftest import DATA, PROJECT
-from tests.test_xlsx import rewrite
+from tests.test_xlsx import book, rewrite, to_bytes
 
 Payload = bytes | Callable[[], bytes]
 SIXTY_MB = 60 * 2**20
@@ -144,17 +143,10 @@ def indicators_csv(*rows: list[str], header: list[str] = HEADER, encoding: str =
 
 def xlsx_bytes(*sheets: tuple[str, list[list[Any]]], merge: str = "") -> bytes:
     """A workbook with the given (title, rows) sheets; ``merge`` merges a range of the first sheet."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets:
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
+    workbook = book(*sheets)
     if merge:
         workbook.worksheets[0].merge_cells(merge)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return to_bytes(workbook)
 
 
 def replaced(data: bytes, old: bytes, new: bytes) -> bytes:
