@@ -14,6 +14,7 @@ from beibei_geo.basemaps import OFFLINE
 from beibei_geo.dataset import Dataset
 from beibei_geo.errors import BeibeiGeoError, ImportConflictError, Problem
 from beibei_geo.export import to_xlsx_bytes
+from beibei_geo.filters import Selection
 from beibei_geo.i18n import t
 from beibei_geo.importer import (
     CRS_CHOICES,
@@ -221,7 +222,8 @@ def _show_staged(data_dir: Path, staged: StagedImport, who: str, lang: str) -> N
     if staged.target in preview.catalog.layers and preview.catalog.layers[staged.target].thematic:
         features = preview.features[preview.features["layer"] == staged.target]
         touched = tuple(c.key for c in staged.changes if c.kind != "removed")[:50]  # name what the import adds
-        ui.show_map(preview, features, lang, OFFLINE, height=420, key="import_preview_map", labels=touched)
+        ui.show_map(preview, features, lang, OFFLINE, height=420, key="import_preview_map", labels=touched,
+                    selection=Selection(layers=(staged.target,)))
     elif staged.target in preview.layers:
         st.dataframe(pd.DataFrame(preview.layers[staged.target].drop(columns="geometry")), hide_index=True)
     elif staged.target == "indicators":

@@ -22,8 +22,17 @@ from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
 from beibei_geo.join import township_names
-from beibei_geo.mapview import base_map, escape_text, label_group, legend_entries, legend_html, thematic_groups
+from beibei_geo.mapview import (
+    base_map,
+    escape_text,
+    label_group,
+    legend_entries,
+    legend_html,
+    popup_html,
+    thematic_groups,
+)
 from beibei_geo.urlstate import Allowed, Notice, ViewState, parse_view, to_query
+from beibei_geo.webgl import MAX_INLINE, WebglFiles, deck, use_webgl, write_files
 
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
 
@@ -32,6 +41,7 @@ FILTER_KEYS = {"goals": "filter_goals", "layers": "filter_layers", "towns": "fil
                "statuses": "filter_status", "text": "filter_text"}
 LANG_KEY = "filter_lang"
 _SYNCED = "_synced_query"
+EVERYTHING = Selection()
 
 
 @st.cache_resource
@@ -212,13 +222,29 @@ def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
     return filter_features(features, selection, township_names(dataset, features))
 
 
+@st.cache_resource(max_entries=2)
+def _webgl_files(version: str) -> WebglFiles:
+    """The WebGL data files of a data version, written once into the static folder."""
+    return write_files(_load_any(version), Path(__file__).parent / "static")
+
+
+def _load_any(version: str) -> Dataset:
+    """The data of ``version``: the current one, or the last good one being served."""
+    last = _last_good().get("dataset")
+    return last if last is not None and last.version == version else _load(version)
+
+
 def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
              bounds: list[list[float]] | None = None, height: int = 620, key: str = "map",
-             labels: tuple[str, ...] = (), scale: float = 1.0) -> None:
-    """The map: a stable base map, the filtered layers as feature groups, and the legend under it.
+             labels: tuple[str, ...] = (), scale: float = 1.0, selection: Selection = EVERYTHING) -> None:
+    """The map of ``features`` (what ``selection`` picks from ``dataset``), with the legend under it.
 
+    Normal data: folium, a stable base map with the filtered layers as feature groups. Large data: WebGL.
     ``labels`` names features to label permanently; ``scale`` enlarges markers (presentations).
     """
+    if use_webgl(dataset):
+        _show_webgl_map(dataset, features, lang, bounds, height, key, labels, scale, selection)
+        return
     fmap = base_map(dataset, lang, basemap, bounds)
     groups = thematic_groups(dataset, features, lang, basemap, scale)
     if labels:
@@ -226,6 +252,26 @@ def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basem
     st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
               use_container_width=True, key=key)
     st.html(legend_html(legend_entries(dataset, features, lang), lang))
+
+
+def _show_webgl_map(dataset: Dataset, features: pd.DataFrame, lang: str, bounds: list[list[float]] | None,
+                    height: int, key: str, labels: tuple[str, ...], scale: float, selection: Selection) -> None:
+    """The deck.gl map: data by URL, filtered in the browser; a click shows the place's details under the map."""
+    west, south, east, north = dataset.catalog.district_bbox
+    files = _webgl_files(dataset.version)
+    previous = st.session_state.get(key)
+    picked = [row for rows in (previous or {}).get("selection", {}).get("objects", {}).values() for row in rows]
+    selected = str(picked[0].get("id")) if picked else None
+    spec = deck(dataset, files, selection, features, bounds or [[south, west], [north, east]], labels, selected,
+                scale)
+    st.pydeck_chart(spec, height=height, on_select="rerun", selection_mode="single-object", key=key)
+    st.caption(t("webgl_notice", lang))
+    if selection.text and len(features) > MAX_INLINE:
+        st.warning(t("webgl_search_capped", lang, n=MAX_INLINE))
+    st.html(legend_html(legend_entries(dataset, features, lang), lang))
+    chosen = features[features["id"] == selected] if selected else features.iloc[:0]
+    if not chosen.empty:
+        st.html(popup_html(dataset, chosen.iloc[0], lang))
 
 
 def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_goal: bool = True,

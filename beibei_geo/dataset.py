@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,9 @@ class Dataset:
     layers: dict[str, gpd.GeoDataFrame]
     presentation: Presentation | None = None
 
-    @property
+    @functools.cached_property
     def features(self) -> gpd.GeoDataFrame:
-        """All thematic features in one frame (mapped or not), in catalog order."""
+        """All thematic features in one frame (mapped or not), in catalog order (built once: copy to change)."""
         frames = [self.layers[spec.id] for spec in self.catalog.thematic_layers]
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
 

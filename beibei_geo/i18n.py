@@ -109,6 +109,8 @@ TEXT: dict[str, dict[str, str]] = {
     "goal_no_completeness": {"zh": "本目标没有可与地图对照的计数指标。", "en": "No counted indicator of this goal maps to a layer."},
     "goal_chart": {"zh": "指标图（同单位比较）", "en": "Indicator chart (same unit)"},
     "goal_no_places": {"zh": "本目标没有地点。", "en": "This goal has no places."},
+    "webgl_notice": {"zh": "大数据量模式（WebGL）：筛选在浏览器中完成；悬停看名称，点击地点在地图下方查看详情。底图为离线底图。", "en": "Large-data mode (WebGL): filters run in the browser; hover for the name, click a place for its details below the map. Offline basemap."},
+    "webgl_search_capped": {"zh": "名称搜索结果较多，地图上只标出前 {n} 个。", "en": "Many places match the search; the map marks the first {n}."},
     # data page
     "nav_data": {"zh": "数据管理", "en": "Data"},
     "data_last_good": {"zh": "磁盘上的数据未通过校验（{n} 个问题），仍显示上一版有效数据（版本 {version}）。请在“数据管理”页恢复或重新导入。", "en": "The data on disk fails validation ({n} problems); still showing the last good data (version {version}). Restore or re-import on the Data page."},

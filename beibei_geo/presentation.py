@@ -12,10 +12,14 @@ from beibei_geo.scenes import Scene
 FIT_MARGIN = 0.08
 
 
+def scene_selection(scene: Scene) -> Selection:
+    """What ``scene`` shows: its goal's places (all, for overview/summary), limited to its layers if given."""
+    return Selection(goals=(scene.goal,) if scene.kind == "goal" and scene.goal else (), layers=scene.layers)
+
+
 def scene_features(dataset: Dataset, scene: Scene) -> pd.DataFrame:
-    """The features of ``scene``: its goal's (or all, for overview/summary), limited to its layers if given."""
-    goals = (scene.goal,) if scene.kind == "goal" and scene.goal else ()
-    return filter_features(dataset.features, Selection(goals=goals, layers=scene.layers))
+    """The features of ``scene`` (see `scene_selection`)."""
+    return filter_features(dataset.features, scene_selection(scene))
 
 
 def scene_bounds(dataset: Dataset, scene: Scene, features: pd.DataFrame) -> tuple[float, float, float, float]:

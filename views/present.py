@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from beibei_geo.basemaps import OFFLINE
 from beibei_geo.i18n import t
-from beibei_geo.presentation import scene_bounds, scene_features, scene_indicators
+from beibei_geo.presentation import scene_bounds, scene_features, scene_indicators, scene_selection
 
 st.set_page_config(initial_sidebar_state="collapsed")  # the room is for the map when a link opens this page
 dataset, state = ui.start_page()
@@ -52,7 +52,7 @@ west, south, east, north = scene_bounds(dataset, scene, features)
 left, right = st.columns([5, 2])
 with left:
     ui.show_map(dataset, features, lang, OFFLINE, bounds=[[south, west], [north, east]], height=470,
-                key="present_map", labels=scene.highlight, scale=1.6)
+                key="present_map", labels=scene.highlight, scale=1.6, selection=scene_selection(scene))
 with right:
     ui.indicator_cards(dataset, scene_indicators(dataset, scene), lang, with_goal=scene.kind != "goal", large=True)
 st.markdown(f"### {ui.md_escape(scene.text('caption', lang))}")

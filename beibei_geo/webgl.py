@@ -1,0 +1,229 @@
+"""The WebGL map for large data: deck.gl (Streamlit's built-in ``st.pydeck_chart``), data served once by URL.
+
+Each layer's features are written once per data version as slim JSON rows into the app's static folder. A spec
+names them by URL, so a filter change sends only a few kB: which layers are visible and one filter expression
+that deck.gl evaluates on the rows it already has. No basemap is loaded (``map_provider=None``): the district
+outline, neighbours and 街镇 seats are layers of their own, so the map works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pydeck as pdk
+
+from beibei_geo.dataset import Dataset
+from beibei_geo.filters import Selection
+from beibei_geo.join import township_names
+from beibei_geo.mapview import APPROXIMATE
+
+#: More mapped thematic features than this in the data, and the map is drawn with WebGL instead of folium.
+WEBGL_THRESHOLD = 3000
+#: Features of a text search are sent inline (the GPU filter cannot search text); at most this many.
+MAX_INLINE = 2000
+WEBGL_URL = "/app/static/webgl"
+_DISPLAY_DECIMALS = 5  # about 1 m: enough to draw, and smaller files
+_SIMPLIFY_DEGREES = 0.00005  # about 5 m: outlines are simplified for display only, never in the data
+
+
+def use_webgl(dataset: Dataset) -> bool:
+    """True when the data is too large for the folium map to stay fluid."""
+    return int(dataset.features["mapped"].sum()) > WEBGL_THRESHOLD
+
+
+@dataclass(frozen=True)
+class WebglFiles:
+    """The URLs of one data version's files: per thematic layer (exact, approximate) and the base layers."""
+
+    version: str
+    layers: dict[str, dict[str, str]]
+    base: dict[str, str]
+
+
+def _rgb(color: str, alpha: int = 255) -> list[int]:
+    return [int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16), alpha]
+
+
+def _rounded(coords: Any) -> Any:
+    if isinstance(coords[0], int | float):
+        return [round(float(value), _DISPLAY_DECIMALS) for value in coords[:2]]
+    return [_rounded(part) for part in coords]
+
+
+def _shape_rows(geometry: Any) -> list[dict[str, Any]]:
+    """The drawable parts of a geometry: {"p": [x, y]}, {"path": [...]} or {"poly": [ring, holes...]}."""
+    parts = list(getattr(geometry, "geoms", [geometry]))
+    if geometry.geom_type.endswith("Point"):
+        return [{"p": _rounded([part.x, part.y])} for part in parts]
+    simplified = [part.simplify(_SIMPLIFY_DEGREES) for part in parts]
+    if geometry.geom_type.endswith("LineString"):
+        return [{"path": _rounded([list(c) for c in part.coords])} for part in simplified]
+    return [{"poly": _rounded([[list(c) for c in ring.coords] for ring in (part.exterior, *part.interiors)])}
+            for part in simplified]
+
+
+def _town_index(dataset: Dataset) -> dict[str, int]:
+    names = list(dict.fromkeys(dataset.layers[dataset.catalog.township_layer]["name"]))
+    return {name: number for number, name in enumerate(names)}
+
+
+def feature_rows(dataset: Dataset, features: pd.DataFrame) -> list[dict[str, Any]]:
+    """Slim rows of the mapped ``features``: shape, id, name, goal bit mask (m), status (s) and 街镇 (t) codes."""
+    goal_bits = {goal: 1 << number for number, goal in enumerate(dataset.goal_ids)}
+    statuses = {status: number for number, status in enumerate(dataset.catalog.status)}
+    towns = _town_index(dataset)
+    mapped = features[features["mapped"]]
+    rows = []
+    for (_, feature), town in zip(mapped.iterrows(), township_names(dataset, mapped), strict=True):
+        codes = {"id": feature["id"], "n": feature["name"], "m": sum(goal_bits.get(g, 0) for g in feature["goals"]),
+                 "s": statuses.get(feature["status"], -1), "t": towns.get(town, -1)}
+        rows += [{**shape, **codes} for shape in _shape_rows(feature.geometry)]
+    return rows
+
+
+def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
+    """Write this data version's files under ``static_dir/webgl/<version>/`` (once) and drop older versions."""
+    root = static_dir / "webgl"
+    folder = root / dataset.version
+    url = f"{WEBGL_URL}/{dataset.version}"
+    layers: dict[str, dict[str, str]] = {}
+    base: dict[str, str] = {}
+    pending: dict[str, Any] = {}
+    features = dataset.features
+    for spec in dataset.catalog.thematic_layers:
+        layer = features[features["layer"] == spec.id]
+        approximate = layer["location_precision"].isin(APPROXIMATE)
+        for kind, part in (("exact", layer[~approximate]), ("approximate", layer[approximate])):
+            name = f"{spec.id}-{kind}.json"
+            pending[name] = feature_rows(dataset, part)
+            layers.setdefault(spec.id, {})[kind] = f"{url}/{name}"
+    for spec in dataset.catalog.base_layers:
+        frame = dataset.layers[spec.id]
+        frame = frame[frame.geometry.notna()]
+        pending[f"{spec.id}.json"] = [{**shape, "n": name} for name, geometry in zip(frame["name"], frame.geometry,
+                                                                                     strict=True)
+                                      for shape in _shape_rows(geometry)]
+        base[spec.id] = f"{url}/{spec.id}.json"
+    if not (folder / ".complete").is_file():
+        staging = root / f".{dataset.version}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name, rows in pending.items():
+            (staging / name).write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        (staging / ".complete").write_text(dataset.version, encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    for old in root.iterdir():
+        if old.is_dir() and old.name != dataset.version and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return WebglFiles(dataset.version, layers, base)
+
+
+def filter_expression(dataset: Dataset, selection: Selection) -> str:
+    """A deck.gl expression over a row's codes: 1 when the row matches the goal, status and 街镇 filters."""
+    clauses = []
+    if selection.goals:
+        mask = sum(1 << number for number, goal in enumerate(dataset.goal_ids) if goal in selection.goals)
+        clauses.append(f"(m & {mask}) > 0")
+    if selection.statuses:
+        codes = [number for number, status in enumerate(dataset.catalog.status) if status in selection.statuses]
+        clauses.append("(" + " || ".join(f"s == {code}" for code in codes or [-2]) + ")")
+    if selection.towns:
+        towns = _town_index(dataset)
+        codes_by_code = dict(zip(dataset.layers[dataset.catalog.township_layer]["code"],
+                                 dataset.layers[dataset.catalog.township_layer]["name"], strict=True))
+        codes = sorted({towns[name] for name in (codes_by_code.get(t, t) for t in selection.towns) if name in towns})
+        clauses.append("(" + " || ".join(f"t == {code}" for code in codes or [-2]) + ")")
+    return f"({' && '.join(clauses)}) ? 1 : 0" if clauses else "1"
+
+
+def view_state(bounds: list[list[float]], width: int = 1000, height: int = 620) -> pdk.ViewState:
+    """A view that fits ``bounds`` ([[south, west], [north, east]]) in a ``width`` × ``height`` map."""
+    (south, west), (north, east) = bounds
+
+    def mercator_y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_zoom = math.log2(0.9 * width * 360 / (512 * max(east - west, 1e-6)))
+    lat_zoom = math.log2(0.9 * height * 2 * math.pi / (512 * max(mercator_y(north) - mercator_y(south), 1e-9)))
+    return pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2,
+                         zoom=round(min(lon_zoom, lat_zoom, 16), 2))
+
+
+def _quoted(text: str) -> str:
+    """pydeck turns plain strings into expressions; a literal string needs quotes."""
+    return f"'{text}'"
+
+
+def _thematic_layer(layer_id: str, geometry: str, data: Any, color: list[int], hollow: bool, visible: bool,
+                    scale: float, **filter_props: Any) -> pdk.Layer:
+    common = {"id": layer_id, "data": data, "pickable": True, "auto_highlight": True, "visible": visible,
+              **filter_props}
+    if geometry == "LineString":
+        return pdk.Layer("PathLayer", get_path="path", get_color=color, width_units=_quoted("pixels"),
+                         get_width=3 * scale, **common)
+    if geometry == "Polygon":
+        return pdk.Layer("SolidPolygonLayer", get_polygon="poly", get_fill_color=[*color[:3], 60 if hollow else 150],
+                         **common)
+    return pdk.Layer("ScatterplotLayer", get_position="p", radius_units=_quoted("pixels"),
+                     get_radius=4 * scale, filled=not hollow, stroked=hollow, get_fill_color=color,
+                     get_line_color=color, line_width_units=_quoted("pixels"), get_line_width=1.5 * scale, **common)
+
+
+def deck(dataset: Dataset, files: WebglFiles, selection: Selection, visible_features: pd.DataFrame,
+         bounds: list[list[float]], labels: tuple[str, ...] = (), selected: str | None = None,
+         scale: float = 1.0) -> pdk.Deck:
+    """The deck.gl spec of one view: every layer always present (hidden ones only ``visible=False``, so their
+    data is never fetched twice), the filter as one expression, and small inline layers for a text search,
+    permanent labels and the selected feature."""
+    expression = filter_expression(dataset, selection)
+    filter_props = {"extensions": [{"@@type": "DataFilterExtension", "filterSize": 1}],
+                    "get_filter_value": expression, "filter_range": [1, 1],
+                    "update_triggers": {"getFilterValue": expression}}
+    searching = bool(selection.text)
+    layers = [pdk.Layer("SolidPolygonLayer", id=f"base-{spec.id}",
+                        data=files.base[spec.id], get_polygon="poly",
+                        get_fill_color=_rgb(spec.style.get("fill_color", "#ffffff"),
+                                            int(255 * spec.style.get("fill_opacity", 0.5))), pickable=False)
+              for spec in dataset.catalog.base_layers if "Polygon" in spec.geometry]
+    layers += [pdk.Layer("PathLayer", id=f"outline-{spec.id}", data=files.base[spec.id],
+                         get_path="poly[0]", get_color=_rgb(spec.style.get("color", "#555555")),
+                         width_units=_quoted("pixels"), get_width=spec.style.get("weight", 1), pickable=False)
+               for spec in dataset.catalog.base_layers if "Polygon" in spec.geometry]
+    for spec in dataset.catalog.thematic_layers:
+        shown = not selection.layers or spec.id in selection.layers
+        color = _rgb(spec.style.get("color", "#333333"))
+        for kind, url in files.layers[spec.id].items():
+            layers.append(_thematic_layer(f"{spec.id}-{kind}", spec.geometry[0], url, color, kind == "approximate",
+                                          shown and not searching, scale, **filter_props))
+    seats = dataset.catalog.township_layer
+    layers += [
+        pdk.Layer("ScatterplotLayer", id="seats", data=files.base[seats], get_position="p",
+                  get_fill_color=_rgb(dataset.catalog.layers[seats].style.get("color", "#555555")),
+                  radius_units=_quoted("pixels"), get_radius=3, pickable=False),
+    ]
+    if searching:
+        rows = feature_rows(dataset, visible_features.head(MAX_INLINE))
+        layers.append(pdk.Layer("ScatterplotLayer", id="search", data=[r for r in rows if "p" in r],
+                                get_position="p", radius_units=_quoted("pixels"), get_radius=6 * scale,
+                                get_fill_color=[0, 0, 0, 200], pickable=True))
+    labelled = visible_features[visible_features["id"].isin((*labels, *([selected] if selected else [])))]
+    if not labelled.empty:
+        anchors = [{"p": _rounded([geometry.representative_point().x, geometry.representative_point().y]), "n": name}
+                   for name, geometry in zip(labelled["name"], labelled.geometry, strict=True) if geometry is not None]
+        layers += [
+            pdk.Layer("ScatterplotLayer", id="selected", data=anchors, get_position="p", filled=False, stroked=True,
+                      get_line_color=[255, 160, 0], line_width_units=_quoted("pixels"), get_line_width=3,
+                      radius_units=_quoted("pixels"), get_radius=10 * scale, pickable=False),
+            pdk.Layer("TextLayer", id="labels", data=anchors, get_position="p", get_text="n",
+                      character_set=_quoted("auto"), font_family=_quoted("Noto Sans CJK SC, sans-serif"),
+                      get_size=15 * scale, get_pixel_offset=[0, -16 * scale], pickable=False),
+        ]
+    return pdk.Deck(layers=layers, map_provider=None, initial_view_state=view_state(bounds),
+                    tooltip={"html": "<b>{n}</b>"})  # Streamlit escapes each value before it is shown
