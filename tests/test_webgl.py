@@ -1,0 +1,98 @@
+"""The WebGL map spec (deck.gl via pydeck): offline, data by URL, filters as one expression, nothing refetched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from beibei_geo.dataset import load_dataset
+from beibei_geo.filters import Selection, filter_features
+from beibei_geo.join import township_names
+from beibei_geo.webgl import WEBGL_THRESHOLD, deck, feature_rows, filter_expression, use_webgl, write_files
+from benchmarks.synthetic import make_data_dir
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> Path:
+    return make_data_dir(tmp_path_factory.mktemp("webgl") / "data", "point", WEBGL_THRESHOLD + 500)
+
+
+def spec_of(dataset, files, selection: Selection = Selection(), **kwargs) -> dict:
+    features = filter_features(dataset.features, selection, township_names(dataset, dataset.features))
+    west, south, east, north = dataset.catalog.district_bbox
+    return json.loads(deck(dataset, files, selection, features, [[south, west], [north, east]], **kwargs).to_json())
+
+
+def evaluate(expression: str, row: dict) -> int:
+    """The filter expression as deck.gl's expression language reads it (a subset of JavaScript)."""
+    python = expression.replace("&&", " and ").replace("||", " or ")
+    condition, _, _ = python.partition(" ? ")
+    return int(bool(eval(condition, {}, dict(row)))) if " ? " in python else int(python)  # noqa: S307
+
+
+def test_the_shipped_data_stays_on_folium_and_large_data_switches(shipped, large):
+    assert not use_webgl(shipped)
+    assert use_webgl(load_dataset(large))
+
+
+def test_rows_are_slim_and_carry_the_filter_codes(shipped):
+    rows = feature_rows(shipped, shipped.features)
+    assert len(rows) >= int(shipped.features["mapped"].sum())  # multi-part shapes give one row per part
+    point = next(r for r in rows if r["id"] == "svc-suxin-village")
+    assert set(point) == {"p", "id", "n", "m", "s", "t"}
+    assert point["n"] == "素心村党群服务中心"
+    goals = shipped.goal_ids
+    assert point["m"] == sum(1 << goals.index(g) for g in ("business", "rural", "governance"))
+    assert all(len(str(value).split(".")[-1]) <= 5 for value in point["p"])  # rounded for display
+
+
+@pytest.mark.parametrize("selection", [
+    Selection(), Selection(goals=("governance",)), Selection(goals=("rural", "green"), statuses=("planned",)),
+    Selection(towns=("静观镇", "天生街道"), statuses=("operating", "under_construction")),
+])
+def test_the_browser_filter_keeps_exactly_what_the_server_filter_keeps(shipped, selection):
+    expression = filter_expression(shipped, selection)
+    rows = feature_rows(shipped, shipped.features)
+    kept_by_gpu = {row["id"] for row in rows if evaluate(expression, row) == 1}
+    server = filter_features(shipped.features, selection, township_names(shipped, shipped.features))
+    assert kept_by_gpu == set(server[server["mapped"]]["id"])
+
+
+def test_the_spec_is_offline_and_only_its_filter_changes(large, tmp_path):
+    dataset = load_dataset(large)
+    files = write_files(dataset, tmp_path / "static")
+    everything = spec_of(dataset, files)
+    filtered = spec_of(dataset, files, Selection(goals=("governance",), layers=("bench_points",)))
+    assert everything["mapStyle"] == "__MAP_STYLE__"  # map_provider=None: no basemap, no Carto request
+    assert [layer["id"] for layer in everything["layers"]] == [layer["id"] for layer in filtered["layers"]]
+    urls = [layer["data"] for layer in everything["layers"] if isinstance(layer.get("data"), str)]
+    assert urls and all(url.startswith(f"/app/static/webgl/{dataset.version}/") for url in urls)
+    assert urls == [layer["data"] for layer in filtered["layers"] if isinstance(layer.get("data"), str)]
+    hidden = {layer["id"] for layer in filtered["layers"] if layer.get("visible") is False}
+    assert "parks-exact" in hidden and "bench_points-approximate" not in hidden
+    assert len(json.dumps(filtered)) < 20_000  # a filter change sends kilobytes, not the data
+    for name in {url.rsplit("/", 1)[1] for url in urls}:
+        assert (tmp_path / "static" / "webgl" / dataset.version / name).is_file()
+
+
+def test_files_are_written_once_per_version_and_old_versions_removed(shipped, tmp_path):
+    static = tmp_path / "static"
+    (static / "webgl" / "oldversion").mkdir(parents=True)
+    write_files(shipped, static)
+    folder = static / "webgl" / shipped.version
+    stamp = (folder / "parks-exact.json").stat().st_mtime_ns
+    write_files(shipped, static)
+    assert (folder / "parks-exact.json").stat().st_mtime_ns == stamp
+    assert [p.name for p in (static / "webgl").iterdir()] == [shipped.version]
+
+
+def test_a_text_search_is_drawn_inline_and_labels_are_text(shipped, tmp_path):
+    files = write_files(shipped, tmp_path / "static")
+    spec = spec_of(shipped, files, Selection(text="公园"), labels=("park-dengta",))
+    search = next(layer for layer in spec["layers"] if layer["id"] == "search")
+    assert {row["n"] for row in search["data"]} <= {"滨江公园（二期）", "灯塔公园", "黛湖", "缙云山"} and search["data"]
+    assert all(layer.get("visible") is False for layer in spec["layers"] if layer["id"].startswith("parks-"))
+    labels = next(layer for layer in spec["layers"] if layer["id"] == "labels")
+    assert labels["@@type"] == "TextLayer" and labels["data"][0]["n"] == "灯塔公园"
