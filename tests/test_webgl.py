@@ -19,7 +19,8 @@ def large(tmp_path_factory) -> Path:
     return make_data_dir(tmp_path_factory.mktemp("webgl") / "data", "point", WEBGL_THRESHOLD + 500)
 
 
-def spec_of(dataset, files, selection: Selection = Selection(), **kwargs) -> dict:
+def spec_of(dataset, files, selection: Selection | None = None, **kwargs) -> dict:
+    selection = selection or Selection()
     features = filter_features(dataset.features, selection, township_names(dataset, dataset.features))
     west, south, east, north = dataset.catalog.district_bbox
     return json.loads(deck(dataset, files, selection, features, [[south, west], [north, east]], **kwargs).to_json())
@@ -29,7 +30,7 @@ def evaluate(expression: str, row: dict) -> int:
     """The filter expression as deck.gl's expression language reads it (a subset of JavaScript)."""
     python = expression.replace("&&", " and ").replace("||", " or ")
     condition, _, _ = python.partition(" ? ")
-    return int(bool(eval(condition, {}, dict(row)))) if " ? " in python else int(python)  # noqa: S307
+    return int(bool(eval(condition, {}, dict(row)))) if " ? " in python else int(python)
 
 
 def test_the_shipped_data_stays_on_folium_and_large_data_switches(shipped, large):
