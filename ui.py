@@ -32,7 +32,7 @@ from beibei_geo.mapview import (
     thematic_groups,
 )
 from beibei_geo.urlstate import Allowed, Notice, ViewState, parse_view, to_query
-from beibei_geo.webgl import MAX_INLINE, WebglFiles, deck, use_webgl, write_files
+from beibei_geo.webgl import MAX_INLINE, deck, use_webgl, write_files
 
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
 
@@ -222,18 +222,6 @@ def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
     return filter_features(features, selection, township_names(dataset, features))
 
 
-@st.cache_resource(max_entries=2)
-def _webgl_files(version: str) -> WebglFiles:
-    """The WebGL data files of a data version, written once into the static folder."""
-    return write_files(_load_any(version), Path(__file__).parent / "static")
-
-
-def _load_any(version: str) -> Dataset:
-    """The data of ``version``: the current one, or the last good one being served."""
-    last = _last_good().get("dataset")
-    return last if last is not None and last.version == version else _load(version)
-
-
 def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
              bounds: list[list[float]] | None = None, height: int = 620, key: str = "map",
              labels: tuple[str, ...] = (), scale: float = 1.0, selection: Selection = EVERYTHING) -> None:
@@ -258,7 +246,7 @@ def _show_webgl_map(dataset: Dataset, features: pd.DataFrame, lang: str, bounds:
                     height: int, key: str, labels: tuple[str, ...], scale: float, selection: Selection) -> None:
     """The deck.gl map: data by URL, filtered in the browser; a click shows the place's details under the map."""
     west, south, east, north = dataset.catalog.district_bbox
-    files = _webgl_files(dataset.version)
+    files = write_files(dataset, Path(__file__).parent / "static")  # written once per data version
     previous = st.session_state.get(key)
     picked = [row for rows in (previous or {}).get("selection", {}).get("objects", {}).values() for row in rows]
     selected = str(picked[0].get("id")) if picked else None

@@ -87,40 +87,46 @@ def feature_rows(dataset: Dataset, features: pd.DataFrame) -> list[dict[str, Any
     return rows
 
 
+#: Data versions whose files stay on disk (the current one, a preview of an import, the one before).
+KEEP_VERSIONS = 3
+
+
 def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
-    """Write this data version's files under ``static_dir/webgl/<version>/`` (once) and drop older versions."""
+    """This data version's files under ``static_dir/webgl/<version>/``: written once (cheap when they exist);
+    folders of older versions beyond the newest `KEEP_VERSIONS` are removed."""
     root = static_dir / "webgl"
     folder = root / dataset.version
     url = f"{WEBGL_URL}/{dataset.version}"
-    layers: dict[str, dict[str, str]] = {}
-    base: dict[str, str] = {}
-    pending: dict[str, Any] = {}
     features = dataset.features
+    parts: dict[str, pd.DataFrame] = {}
+    layers: dict[str, dict[str, str]] = {}
     for spec in dataset.catalog.thematic_layers:
         layer = features[features["layer"] == spec.id]
         approximate = layer["location_precision"].isin(APPROXIMATE)
         for kind, part in (("exact", layer[~approximate]), ("approximate", layer[approximate])):
-            name = f"{spec.id}-{kind}.json"
-            pending[name] = feature_rows(dataset, part)
-            layers.setdefault(spec.id, {})[kind] = f"{url}/{name}"
-    for spec in dataset.catalog.base_layers:
-        frame = dataset.layers[spec.id]
-        frame = frame[frame.geometry.notna()]
-        pending[f"{spec.id}.json"] = [{**shape, "n": name} for name, geometry in zip(frame["name"], frame.geometry,
-                                                                                     strict=True)
-                                      for shape in _shape_rows(geometry)]
-        base[spec.id] = f"{url}/{spec.id}.json"
+            parts[f"{spec.id}-{kind}.json"] = part
+            layers.setdefault(spec.id, {})[kind] = f"{url}/{spec.id}-{kind}.json"
+    base = {spec.id: f"{url}/{spec.id}.json" for spec in dataset.catalog.base_layers}
     if not (folder / ".complete").is_file():
         staging = root / f".{dataset.version}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        for name, rows in pending.items():
-            (staging / name).write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        rows = {name: feature_rows(dataset, part) for name, part in parts.items()}
+        for spec in dataset.catalog.base_layers:
+            frame = dataset.layers[spec.id][dataset.layers[spec.id].geometry.notna()]
+            rows[f"{spec.id}.json"] = [{**shape, "n": name} for name, geometry in zip(frame["name"], frame.geometry,
+                                                                                       strict=True)
+                                       for shape in _shape_rows(geometry)]
+        for name, content in rows.items():
+            (staging / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")),
+                                        encoding="utf-8")
         (staging / ".complete").write_text(dataset.version, encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
-    for old in root.iterdir():
-        if old.is_dir() and old.name != dataset.version and not old.name.startswith("."):
+    versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in versions[KEEP_VERSIONS:]:
+        if old != folder:
             shutil.rmtree(old, ignore_errors=True)
     return WebglFiles(dataset.version, layers, base)
 

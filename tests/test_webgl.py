@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -80,13 +81,15 @@ def test_the_spec_is_offline_and_only_its_filter_changes(large, tmp_path):
 
 def test_files_are_written_once_per_version_and_old_versions_removed(shipped, tmp_path):
     static = tmp_path / "static"
-    (static / "webgl" / "oldversion").mkdir(parents=True)
+    for number, name in enumerate(("v-oldest", "v-older", "v-old")):
+        (static / "webgl" / name).mkdir(parents=True)
+        os.utime(static / "webgl" / name, (1000 + number, 1000 + number))
     write_files(shipped, static)
     folder = static / "webgl" / shipped.version
     stamp = (folder / "parks-exact.json").stat().st_mtime_ns
     write_files(shipped, static)
     assert (folder / "parks-exact.json").stat().st_mtime_ns == stamp
-    assert [p.name for p in (static / "webgl").iterdir()] == [shipped.version]
+    assert sorted(p.name for p in (static / "webgl").iterdir()) == sorted([shipped.version, "v-old", "v-older"])
 
 
 def test_a_text_search_is_drawn_inline_and_labels_are_text(shipped, tmp_path):
