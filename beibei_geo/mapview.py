@@ -215,7 +215,8 @@ def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
     west, south, east, north = dataset.catalog.district_bbox
     bounds = bounds or [[south, west], [north, east]]
     fmap = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
-                      zoom_start=10, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, prefer_canvas=True)
+                      zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.options["maxZoom"] = MAX_ZOOM  # folium sets it on tiles only; MarkerCluster fails on a map without one
     fmap.default_js, fmap.default_css = asset_urls(asset_base)
     if basemap.url:
         attribution = escape_text(basemap.attribution or basemap.name(lang))  # folium refuses tiles without one

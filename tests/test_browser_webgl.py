@@ -129,3 +129,17 @@ def test_tooltip_and_details_are_escaped(browser, large_url):
     assert HOSTILE in tooltip_text and HOSTILE in details_text  # shown as text …
     assert xss is None  # … never run
     assert outside == []
+
+
+def test_a_clustered_folium_layer_draws(browser, tmp_path):
+    """Between CLUSTER_THRESHOLD and WEBGL_THRESHOLD points: folium with MarkerCluster (it needs the map's maxZoom)."""
+    data = make_data_dir(tmp_path / "data", "point", 1000)
+    with streamlit_server(data, tmp_path / "server.log") as url, guarded_page(browser) as (page, outside):
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        frame = page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", state="visible").content_frame()
+        frame.wait_for_selector(".marker-cluster")
+        clusters = frame.locator(".marker-cluster").count()
+        no_exception(page)
+    assert clusters > 0 and errors == [] and outside == []
