@@ -246,18 +246,45 @@ class _CatalogChecker:
         )
 
 
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+#: The last hash of each folder, with the files' (inode, size, mtime) it was computed from.
+_VERSIONS: dict[Path, tuple[tuple[object, ...], str]] = {}
+
+
 def data_version(data_dir: Path | str | None = None) -> str:
-    """A short hash of every file the catalog names (and the catalog): changes when any of them changes."""
+    """A short hash of every file the catalog names (and the catalog): changes when any of them changes.
+
+    The bytes are hashed again only when a file's inode, size or modification time changed (every page run
+    asks, and large layers take a while to hash); an import's ``os.replace`` always gives a new inode.
+    """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    digest = hashlib.sha256()
+    catalog_stamp = _file_stamp(data_dir / CATALOG_FILE)
+    cached = _VERSIONS.get(data_dir)
+    if cached and cached[0][0] == catalog_stamp:
+        names = cached[0][1::2]
+        if tuple(_file_stamp(data_dir / name) for name in names) == cached[0][2::2]:
+            return cached[1]
     names = [CATALOG_FILE]
     try:
         catalog = load_catalog(data_dir)
         names += [*catalog.tables.values(), *(spec.file for spec in catalog.layers.values())]
     except CatalogError:
-        pass  # a broken catalog still has a version: its own bytes
+        names = [CATALOG_FILE]  # a broken catalog still has a version: its own bytes
+    digest = hashlib.sha256()
+    stamps: list[object] = [catalog_stamp]
+    for name in names[1:]:
+        stamps += [name, _file_stamp(data_dir / name)]
     for name in names:
         path = data_dir / name
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-    return digest.hexdigest()[:12]
+    version = digest.hexdigest()[:12]
+    _VERSIONS[data_dir] = (tuple(stamps), version)
+    return version

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
-from beibei_geo.catalog import PRECISIONS, default_data_dir, load_catalog
+from beibei_geo import catalog as catalog_module
+from beibei_geo.catalog import PRECISIONS, data_version, default_data_dir, load_catalog
 from beibei_geo.errors import CatalogError
 from tests.conftest import DATA
 
@@ -87,3 +92,18 @@ def test_data_dir_comes_from_environment(monkeypatch, tmp_path):
     assert default_data_dir() == tmp_path
     monkeypatch.delenv("BEIBEI_DATA_DIR")
     assert default_data_dir() == DATA
+
+
+def test_data_version_follows_every_change_without_rehashing_unchanged_files(tmp_path, monkeypatch):
+    data = Path(shutil.copytree(DATA, tmp_path / "data"))
+    first = data_version(data)
+    reads = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read_bytes(self))
+    assert data_version(data) == first and reads == []  # nothing changed: nothing hashed
+    parks = data / "geo" / "parks.geojson"
+    replacement = tmp_path / "parks.new"
+    replacement.write_bytes(real_read_bytes(parks).replace("缙云山".encode(), "缙云山 ".encode()))
+    os.replace(replacement, parks)  # how an import writes: a new inode
+    assert data_version(data) != first and reads
+    assert catalog_module._VERSIONS[data][1] == data_version(data)
