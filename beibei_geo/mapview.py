@@ -61,13 +61,31 @@ def _row(name: str, value: Any) -> str:
     return f"<tr><th style='{_TH}'>{escape_text(name)}</th><td style='padding:2px 0'>{escape_text(value)}</td></tr>"
 
 
-def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh") -> str:
+@dataclass(frozen=True)
+class _PopupContext:
+    """What every popup of one map shares, computed once: goal names and each goal's headline indicator list."""
+
+    goal_names: dict[str, str]
+    indicator_items: dict[str, str]
+
+    @classmethod
+    def of(cls, dataset: Dataset, lang: str) -> _PopupContext:
+        names = {goal["goal_id"]: label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
+                 for _, goal in dataset.goals.iterrows()}
+        items = {}
+        for goal in names:
+            indicators = indicators_for_goals(dataset, [goal], headline_only=True)
+            items[goal] = "".join(f"<li>{escape_text(label({'zh': i['name_zh'], 'en': i['name_en']}, lang))}: "
+                                  f"{escape_text(indicator_figure(i, lang))}</li>" for _, i in indicators.iterrows())
+        return cls(names, items)
+
+
+def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh", context: _PopupContext | None = None) -> str:
     """The details of one place as escaped HTML: every attribute, goals, precision, source, goal indicators."""
+    context = context or _PopupContext.of(dataset, lang)
     catalog = dataset.catalog
     spec = catalog.layers[row["layer"]]
-    goals = dataset.goals.set_index("goal_id")
-    goal_names = [label({"zh": goals.at[g, "name_zh"], "en": goals.at[g, "name_en"]}, lang)
-                  for g in row["goals"] if g in goals.index]
+    goal_names = [context.goal_names[g] for g in row["goals"] if g in context.goal_names]
     precision = label(catalog.location_precision.get(row["location_precision"], {}), lang)
     if pd.notna(row["est_error_m"]):
         error = f"{int(row['est_error_m']):,}"
@@ -88,9 +106,7 @@ def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh") -> str:
     rows += [_row(t("field_tier", lang), t(f"tier_{value}", lang) if f"tier_{value}" in TEXT else value)
              if name == "tier" else _row(name, value)
              for name, value in row.items() if name not in _SHOWN_COLUMNS and _present(value)]
-    indicators = indicators_for_goals(dataset, [row["goal"]], headline_only=True)
-    items = "".join(f"<li>{escape_text(label({'zh': i['name_zh'], 'en': i['name_en']}, lang))}: "
-                    f"{escape_text(indicator_figure(i, lang))}</li>" for _, i in indicators.iterrows())
+    items = context.indicator_items.get(row["goal"], "")
     name_en = f"<div class='bb-sub'>{escape_text(row['name_en'])}</div>" if lang == "en" and row["name_en"] else ""
     schematic = f"<div class='bb-note'>{escape_text(t('schematic_note', lang))}</div>" if row["schematic"] else ""
     return (f"<div class='bb-popup' style='font-size:12px'><b style='font-size:14px'>{escape_text(row['name'])}</b>"
@@ -111,11 +127,12 @@ def _display_geometry(frame: gpd.GeoDataFrame, basemap: Basemap) -> gpd.GeoSerie
 
 def _collection(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap) -> dict[str, Any]:
     geometries = _display_geometry(features, basemap)
+    context = _PopupContext.of(dataset, lang)
     return {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "geometry": geometry.__geo_interface__,
-             "properties": {"name": escape_text(row["name"]), "popup": popup_html(dataset, row, lang)}}
+             "properties": {"name": escape_text(row["name"]), "popup": popup_html(dataset, row, lang, context)}}
             for geometry, (_, row) in zip(geometries, features.iterrows(), strict=True)
         ],
     }

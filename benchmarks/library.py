@@ -1,0 +1,70 @@
+"""In-process timings of the library on a scenario's data: load + validate, join, map build.
+
+To time another map builder, add one entry to `map_builders`; the tables pick it up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from beibei_geo.dataset import Dataset, load_dataset
+from beibei_geo.filters import Selection
+from beibei_geo.join import township_names
+from beibei_geo.mapview import build_map
+from beibei_geo.webgl import WebglFiles, deck, write_files
+
+
+def _folium_build(dataset: Dataset) -> None:
+    fmap = build_map(dataset, dataset.features)
+    fmap.get_root().render()
+
+
+def _webgl_files(dataset: Dataset) -> None:
+    with tempfile.TemporaryDirectory() as static:
+        write_files(dataset, Path(static))
+
+
+def _webgl_spec(dataset: Dataset, files: WebglFiles) -> None:
+    west, south, east, north = dataset.catalog.district_bbox
+    deck(dataset, files, Selection(goals=("governance",)), dataset.features,
+         [[south, west], [north, east]]).to_json()
+
+
+def map_builders(dataset: Dataset, static: Path) -> dict[str, Callable[[], Any]]:
+    """Name → function building the map of ``dataset``: the folium map (built and rendered on every run), the
+    WebGL files (written once per data version) and the WebGL spec (built on every run)."""
+    files = write_files(dataset, static)
+    return {"folium": lambda: _folium_build(dataset), "webgl-files": lambda: _webgl_files(dataset),
+            "webgl-spec": lambda: _webgl_spec(dataset, files)}
+
+
+def _timed(function: Callable[[], Any], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def library_timings(data_dir: Path, runs: int) -> dict[str, Any]:
+    """Seconds per run and medians: ``load`` (load + validate), ``join``, ``build:<name>`` per map builder."""
+    raw: dict[str, list[float]] = {"load": _timed(lambda: load_dataset(data_dir), runs)}
+    dataset = load_dataset(data_dir)
+
+    def join() -> None:
+        features = dataclasses.replace(dataset).features  # a fresh copy: the app builds this once per version
+        township_names(dataset, features)
+
+    raw["join"] = _timed(join, runs)
+    with tempfile.TemporaryDirectory() as static:
+        for name, build in map_builders(dataset, Path(static)).items():
+            raw[f"build:{name}"] = _timed(build, runs)
+    return {"runs": raw, "median": {key: statistics.median(values) for key, values in raw.items()},
+            "features": len(dataset.features)}
