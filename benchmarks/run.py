@@ -25,7 +25,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.browser import Expected, PageSpec, chromium_info, launch, measure
+from benchmarks.browser import Expected, PageSpec, chromium_info, close, launch, measure
 from benchmarks.expected import expected_counts
 from benchmarks.library import library_timings
 from benchmarks.servers import PROJECT, ServerError, prepare_reference_apps, streamlit_server
@@ -127,7 +127,7 @@ def run_page(playwright, spec: PageSpec, data_dir: Path, expected: Expected, run
                         out["skipped"] = f"run {number} timed out ({result['error']}); remaining runs skipped"
                 out["rss_mb"] = server.rss_mb()
             finally:
-                browser.close()
+                close(browser)  # also fine when the watchdog killed it
     except ServerError as exc:
         out["errors"].append(str(exc))
         log(f"  {spec.name}: server error: {str(exc).splitlines()[0]}")
