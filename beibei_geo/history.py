@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from beibei_geo.errors import HistoryError, Problem
 
@@ -175,7 +174,3 @@ def find_version(data_dir: Path, number: int) -> AuditEntry:
     known = [str(entry.version) for entry in versions(data_dir)]
     raise HistoryError(Problem(f"{HISTORY_DIR}/{AUDIT_FILE}", f"version {number}", "unknown-version",
                                f"no version {number}; known: {', '.join(known) or 'none yet'}"))
-
-
-def entry_dict(entry: AuditEntry) -> dict[str, Any]:
-    return asdict(entry)
