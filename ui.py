@@ -17,7 +17,7 @@ from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
 from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset
 from beibei_geo.deck import build_pdf, build_pptx
 from beibei_geo.errors import BeibeiGeoError
-from beibei_geo.filters import Selection, filter_features
+from beibei_geo.filters import EVERYTHING, Selection, filter_features
 from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
@@ -30,9 +30,10 @@ from beibei_geo.mapview import (
     legend_html,
     popup_html,
     thematic_groups,
+    use_webgl,
 )
 from beibei_geo.urlstate import Allowed, Notice, ViewState, parse_view, to_query
-from beibei_geo.webgl import MAX_INLINE, deck, use_webgl, write_files
+from beibei_geo.webgl import MAX_INLINE, deck, write_files
 
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
 
@@ -41,13 +42,13 @@ FILTER_KEYS = {"goals": "filter_goals", "layers": "filter_layers", "towns": "fil
                "statuses": "filter_status", "text": "filter_text"}
 LANG_KEY = "filter_lang"
 _SYNCED = "_synced_query"
-EVERYTHING = Selection()
+STATIC_DIR = Path(__file__).parent / "static"  # served by Streamlit at /app/static/
 
 
 @st.cache_resource
 def install_assets() -> Path:
     """Copy Leaflet & co. into ``static/vendor`` once per server."""
-    return install_vendor_assets(Path(__file__).parent / "static")
+    return install_vendor_assets(STATIC_DIR)
 
 
 @st.cache_resource(max_entries=4)
@@ -233,8 +234,9 @@ def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basem
     if use_webgl(dataset):
         _show_webgl_map(dataset, features, lang, bounds, height, key, labels, scale, selection)
         return
-    fmap = base_map(dataset, lang, basemap, bounds)
-    groups = thematic_groups(dataset, features, lang, basemap, scale)
+    files = write_files(dataset, STATIC_DIR)  # written once per data version; the browser fetches them once
+    fmap = base_map(dataset, lang, basemap, bounds, base_urls=files.base_geojson)
+    groups = thematic_groups(dataset, features, lang, basemap, scale, selection, files)
     if labels:
         groups.append(label_group(features, labels, basemap))
     st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
@@ -246,7 +248,7 @@ def _show_webgl_map(dataset: Dataset, features: pd.DataFrame, lang: str, bounds:
                     height: int, key: str, labels: tuple[str, ...], scale: float, selection: Selection) -> None:
     """The deck.gl map: data by URL, filtered in the browser; a click shows the place's details under the map."""
     west, south, east, north = dataset.catalog.district_bbox
-    files = write_files(dataset, Path(__file__).parent / "static")  # written once per data version
+    files = write_files(dataset, STATIC_DIR)  # written once per data version
     previous = st.session_state.get(key)
     picked = [row for rows in (previous or {}).get("selection", {}).get("objects", {}).values() for row in rows]
     selected = str(picked[0].get("id")) if picked else None

@@ -1,4 +1,5 @@
-"""Offline map assets: Leaflet, Leaflet.markercluster and jQuery copied from the installed ``xstatic-*`` packages.
+"""Offline map assets: Leaflet and jQuery copied from the installed ``xstatic-*`` packages,
+and the app's own map scripts (``beibei_geo/js``, served under ``beibei/``).
 
 Nothing is committed or fetched from a CDN: at start-up the app copies the files into a git-ignored
 ``static/vendor/`` folder that Streamlit serves at ``/app/static/vendor/``.
@@ -12,16 +13,15 @@ from pathlib import Path
 
 import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
-import xstatic.pkg.leaflet_markercluster as xs_markercluster
 
 #: URL under which Streamlit static serving exposes ``static/vendor`` beside ``app.py``.
 VENDOR_URL = "/app/static/vendor"
 _SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR),
-            "markercluster": Path(xs_markercluster.BASE_DIR)}
-MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js"),
-          ("markerclusterjs", "markercluster/leaflet.markercluster.js"))
-MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"), ("markerclustercss", "markercluster/MarkerCluster.css"),
-           ("markerclusterdefaultcss", "markercluster/MarkerCluster.Default.css"))
+            "beibei": Path(__file__).parent / "js"}
+MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js"))
+MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"),)
+#: The bulk canvas point layer (`beibei_geo.bulkpoints`): loaded after Leaflet when a map uses it.
+BULK_POINTS_JS = ("bb_bulk_points", "beibei/bulk_points.js")
 
 
 def install_vendor_assets(static_dir: Path) -> Path:
@@ -47,8 +47,10 @@ def asset_source(relative: str) -> Path:
     return _SOURCES[package] / rest
 
 
-def asset_urls(base_url: str = VENDOR_URL) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(default_js, default_css) lists for a folium map, pointing at ``base_url``."""
-    js = [(name, f"{base_url}/{path}") for name, path in MAP_JS]
+def asset_urls(base_url: str = VENDOR_URL,
+               bulk_points: bool = False) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(default_js, default_css) lists for a folium map, pointing at ``base_url``; with ``bulk_points``, the
+    bulk point layer's script too."""
+    js = [(name, f"{base_url}/{path}") for name, path in (*MAP_JS, *([BULK_POINTS_JS] if bulk_points else []))]
     css = [(name, f"{base_url}/{path}") for name, path in MAP_CSS]
     return js, css

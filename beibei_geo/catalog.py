@@ -19,6 +19,8 @@ LAYER_KINDS = ("base", "thematic")
 EXTENTS = ("district", "region")
 #: Location precision values of the data contract (DESIGN.md §2); the catalog gives their labels.
 PRECISIONS = ("surveyed", "address", "township_seat", "district_seat", "approximate", "unknown")
+#: Precisions drawn as hollow, dashed markers ("this place is only roughly here").
+APPROXIMATE = ("township_seat", "district_seat", "approximate")
 TABLES = ("goals", "indicators")
 OPTIONAL_TABLES = ("scenes",)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")

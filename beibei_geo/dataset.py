@@ -20,6 +20,7 @@ from beibei_geo.validate import inspect_data_dir
 FEATURE_COLUMNS = ("layer", "id", "name", "name_en", "goal", "goals", "category", "township", "status",
                    "description", "source", "source_quote", "location_precision", "est_error_m",
                    "location_source", "location_note", "schematic", "outside_district", "mapped")
+_STANDARD_COLUMNS = {*FEATURE_COLUMNS, "geometry", "goals_extra"}
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,15 @@ def _layer_frame(layer_id: str, collection: dict[str, Any], thematic: bool) -> g
     frame["est_error_m"] = pd.to_numeric(frame["est_error_m"], errors="coerce")
     columns = [*FEATURE_COLUMNS, *[c for c in frame.columns if c not in FEATURE_COLUMNS and c != "geometry"]]
     return frame[[*columns, "geometry"]]
+
+
+def present(value: Any) -> bool:
+    """True for a value worth showing: not None, NaN, "" or an empty list."""
+    if isinstance(value, list | tuple):
+        return bool(value)
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+
+
+def extra_properties(row: pd.Series) -> list[tuple[str, Any]]:
+    """(column, value) of a feature row's layer-specific properties (beyond `FEATURE_COLUMNS`) that have a value."""
+    return [(name, value) for name, value in row.items() if name not in _STANDARD_COLUMNS and present(value)]

@@ -19,6 +19,10 @@ class Selection:
     text: str = ""
 
 
+#: The selection that keeps everything.
+EVERYTHING = Selection()
+
+
 def normalise_text(text: str) -> str:
     """Fold full-width characters, case and surrounding spaces so searches and joins match."""
     return unicodedata.normalize("NFKC", str(text)).strip().casefold()

@@ -14,27 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-import folium.plugins
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement, Template
 
 from beibei_geo.assets import VENDOR_URL, asset_urls
 from beibei_geo.basemaps import OFFLINE, Basemap
-from beibei_geo.catalog import LayerSpec
+from beibei_geo.bulkpoints import bulk_layer_ids, bulk_points
+from beibei_geo.catalog import APPROXIMATE, LayerSpec
 from beibei_geo.coords import to_gcj02
-from beibei_geo.dataset import FEATURE_COLUMNS, Dataset
+from beibei_geo.dataset import Dataset, extra_properties
+from beibei_geo.filters import EVERYTHING, Selection
 from beibei_geo.formatting import indicator_figure
 from beibei_geo.i18n import TEXT, label, t
 from beibei_geo.join import indicators_for_goals
+from beibei_geo.webgl import WEBGL_THRESHOLD, WebglFiles
 
-#: A layer with more mapped points than this is clustered.
-CLUSTER_THRESHOLD = 200
-#: Precisions drawn as hollow, dashed markers ("this place is only roughly here").
-APPROXIMATE = ("township_seat", "district_seat", "approximate")
 MAX_ZOOM = 18
 _EXTRA_ESCAPES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
-_SHOWN_COLUMNS = {*FEATURE_COLUMNS, "geometry", "goals_extra"}
 
 
 def escape_text(value: Any) -> str:
@@ -70,6 +67,16 @@ class _PopupContext:
 
     @classmethod
     def of(cls, dataset: Dataset, lang: str) -> _PopupContext:
+        """The context of ``dataset`` in ``lang``, computed once per data version and language."""
+        key = (dataset.version, lang)
+        if key not in _POPUP_CONTEXTS:
+            if len(_POPUP_CONTEXTS) >= 16:
+                _POPUP_CONTEXTS.pop(next(iter(_POPUP_CONTEXTS)))
+            _POPUP_CONTEXTS[key] = cls._compute(dataset, lang)
+        return _POPUP_CONTEXTS[key]
+
+    @classmethod
+    def _compute(cls, dataset: Dataset, lang: str) -> _PopupContext:
         names = {goal["goal_id"]: label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
                  for _, goal in dataset.goals.iterrows()}
         items = {}
@@ -80,9 +87,12 @@ class _PopupContext:
         return cls(names, items)
 
 
-def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh", context: _PopupContext | None = None) -> str:
+_POPUP_CONTEXTS: dict[tuple[str, str], _PopupContext] = {}  # by (data version, language); a version names its content
+
+
+def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh") -> str:
     """The details of one place as escaped HTML: every attribute, goals, precision, source, goal indicators."""
-    context = context or _PopupContext.of(dataset, lang)
+    context = _PopupContext.of(dataset, lang)
     catalog = dataset.catalog
     spec = catalog.layers[row["layer"]]
     goal_names = [context.goal_names[g] for g in row["goals"] if g in context.goal_names]
@@ -105,19 +115,13 @@ def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh", context: _Pop
     ]
     rows += [_row(t("field_tier", lang), t(f"tier_{value}", lang) if f"tier_{value}" in TEXT else value)
              if name == "tier" else _row(name, value)
-             for name, value in row.items() if name not in _SHOWN_COLUMNS and _present(value)]
+             for name, value in extra_properties(row)]
     items = context.indicator_items.get(row["goal"], "")
     name_en = f"<div class='bb-sub'>{escape_text(row['name_en'])}</div>" if lang == "en" and row["name_en"] else ""
     schematic = f"<div class='bb-note'>{escape_text(t('schematic_note', lang))}</div>" if row["schematic"] else ""
     return (f"<div class='bb-popup' style='font-size:12px'><b style='font-size:14px'>{escape_text(row['name'])}</b>"
             f"{name_en}{schematic}<table style='border-collapse:collapse;margin:4px 0'>{''.join(rows)}</table>"
             + (f"<b>{escape_text(t('field_indicators', lang))}</b><ul>{items}</ul>" if items else "") + "</div>")
-
-
-def _present(value: Any) -> bool:
-    if isinstance(value, list | tuple):
-        return bool(value)
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
 
 
 # -------------------------------------------------------------------------------------------- layers
@@ -127,12 +131,11 @@ def _display_geometry(frame: gpd.GeoDataFrame, basemap: Basemap) -> gpd.GeoSerie
 
 def _collection(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap) -> dict[str, Any]:
     geometries = _display_geometry(features, basemap)
-    context = _PopupContext.of(dataset, lang)
     return {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "geometry": geometry.__geo_interface__,
-             "properties": {"name": escape_text(row["name"]), "popup": popup_html(dataset, row, lang, context)}}
+             "properties": {"name": escape_text(row["name"]), "popup": popup_html(dataset, row, lang)}}
             for geometry, (_, row) in zip(geometries, features.iterrows(), strict=True)
         ],
     }
@@ -165,24 +168,34 @@ def _mapped_layers(dataset: Dataset, features: pd.DataFrame) -> Iterator[tuple[L
             yield spec, layer
 
 
+def use_webgl(dataset: Dataset) -> bool:
+    """True when the features folium would draw one by one (all but the bulk point layers) are too many for the
+    folium map to stay fluid: more than `WEBGL_THRESHOLD`."""
+    mapped = dataset.features[dataset.features["mapped"]]
+    return int((~mapped["layer"].isin(bulk_layer_ids(dataset))).sum()) > WEBGL_THRESHOLD
+
+
 def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh", basemap: Basemap = OFFLINE,
-                    scale: float = 1.0) -> list[folium.FeatureGroup]:
+                    scale: float = 1.0, selection: Selection = EVERYTHING,
+                    files: WebglFiles | None = None) -> list[folium.FeatureGroup]:
     """One feature group per thematic layer that has mapped rows in ``features`` (catalog order).
 
+    ``features`` are what ``selection`` keeps of the data. Large point layers (`bulk_layer_ids`) become bulk canvas
+    layers that filter by ``selection`` in the browser, their rows fetched from ``files`` (inline without).
     ``scale`` enlarges markers and lines (e.g. 1.6 for a projector).
     """
+    bulk = bulk_layer_ids(dataset)
     groups = []
     for spec, layer in _mapped_layers(dataset, features):
         group = folium.FeatureGroup(name=escape_text(spec.name(lang)))
-        target = group
-        if len(layer) > CLUSTER_THRESHOLD and layer.geometry.geom_type.eq("Point").all():
-            target = folium.plugins.MarkerCluster(name=escape_text(spec.name(lang)), disableClusteringAtZoom=16)
-            target.default_js, target.default_css = [], []  # served with the base map, offline
-            target.add_to(group)
         approximate = layer["location_precision"].isin(APPROXIMATE)
-        for part, hollow in ((layer[~approximate], False), (layer[approximate], True)):
-            if not part.empty:
-                _geojson(dataset, part, spec.style, hollow, lang, basemap, scale).add_to(target)
+        for kind, part in (("exact", layer[~approximate]), ("approximate", layer[approximate])):
+            if part.empty:
+                continue
+            if spec.id in bulk:
+                bulk_points(dataset, spec, kind, selection, files, lang, scale, basemap.gcj02).add_to(group)
+            else:
+                _geojson(dataset, part, spec.style, kind == "approximate", lang, basemap, scale).add_to(group)
         groups.append(group)
     return groups
 
@@ -227,14 +240,19 @@ def feature_bounds(features: pd.DataFrame, basemap: Basemap = OFFLINE) -> list[l
 
 
 def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
-             bounds: list[list[float]] | None = None, asset_base: str = VENDOR_URL) -> folium.Map:
-    """The map without thematic layers: background, district outline, 街镇 seats, scale, sources."""
+             bounds: list[list[float]] | None = None, asset_base: str = VENDOR_URL,
+             base_urls: dict[str, str] | None = None) -> folium.Map:
+    """The map without thematic layers: background, district outline, 街镇 seats, scale, sources.
+
+    ``base_urls`` (layer id → URL of its display GeoJSON) lets the browser fetch the base layers instead of
+    receiving them inline on every run; ignored for a GCJ-02 basemap.
+    """
     west, south, east, north = dataset.catalog.district_bbox
     bounds = bounds or [[south, west], [north, east]]
     fmap = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
                       zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True)
-    fmap.options["maxZoom"] = MAX_ZOOM  # folium sets it on tiles only; MarkerCluster fails on a map without one
-    fmap.default_js, fmap.default_css = asset_urls(asset_base)
+    fmap.options["maxZoom"] = MAX_ZOOM  # folium sets it on tiles only
+    fmap.default_js, fmap.default_css = asset_urls(asset_base, bulk_points=bool(bulk_layer_ids(dataset)))
     if basemap.url:
         attribution = escape_text(basemap.attribution or basemap.name(lang))  # folium refuses tiles without one
         folium.TileLayer(basemap.url, attr=attribution, name=escape_text(basemap.name(lang)),
@@ -245,33 +263,78 @@ def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
     for spec in dataset.catalog.base_layers:
         if basemap.url and spec.extent == "region":
             continue  # tiles show the neighbours; keep only the district's own lines
-        _add_base_layer(fmap, dataset.layers[spec.id], spec.style, basemap, lang)
+        url = (base_urls or {}).get(spec.id) if not basemap.gcj02 else None  # the files hold WGS-84
+        _base_layer(dataset.layers[spec.id], spec.style, basemap, url).add_to(fmap)
     _Attribution(t("map_notice", lang)).add_to(fmap)  # the full sources stand under the map
     fmap.fit_bounds(bounds, padding=(20, 20))
     return fmap
 
 
-def _add_base_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, style: dict[str, Any], basemap: Basemap,
-                    lang: str) -> None:
-    frame = frame[frame.geometry.notna()]
-    geometries = _display_geometry(frame, basemap)
+class _BaseLayer(MacroElement):
+    """A base layer (outline, neighbours, 街镇 seats) with a constant style, from inline GeoJSON or from a URL the
+    browser fetches (a file written once per data version, see `webgl.write_files`).
+
+    Points become circle markers whose tooltip is the feature's name, set as text (never as HTML). Areas get their
+    own canvas below the thematic layers, whichever loads first.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {% if this.url %}fetch({{ this.url|tojson }}).then(response => response.json()){% else -%}
+        Promise.resolve({{ this.data|tojson }}){% endif %}.then(data => {
+          const map = {{ this._parent.get_name() }};
+          const style = {{ this.style|tojson }};
+          if (!style.interactive) {
+            if (!map.getPane('bbAreas')) map.createPane('bbAreas').style.zIndex = 350;
+            style.renderer = L.canvas({pane: 'bbAreas'});
+          }
+          const layer = L.geoJSON(data, {
+            interactive: style.interactive, style: () => style,
+            pointToLayer: (feature, latlng) => L.circleMarker(latlng, style),
+            onEachFeature: (feature, layer) => {
+              if (!style.interactive) return;
+              const name = document.createElement('span');
+              name.textContent = feature.properties.name;
+              layer.bindTooltip(name);
+            },
+          }).addTo(map);
+          if (style.interactive) layer.bringToBack();  // under the thematic markers, for the eye and the mouse
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, style: dict[str, Any], url: str | None = None, data: dict[str, Any] | None = None):
+        super().__init__()
+        self.style, self.url, self.data = style, url, data
+
+
+def _base_style(frame: gpd.GeoDataFrame, style: dict[str, Any], basemap: Basemap) -> dict[str, Any]:
+    """Leaflet path options of a base layer: seats are small filled circles with a tooltip; areas only lines."""
     color = style.get("color", "#555555")
     if frame.geometry.geom_type.eq("Point").all():
-        for geometry, name in zip(geometries, frame["name"], strict=True):
-            folium.CircleMarker([geometry.y, geometry.x], radius=style.get("radius", 3), color=color, weight=1,
-                                fill=True, fill_opacity=0.9, tooltip=escape_text(name)).add_to(fmap)
-        return
-    polygon_style = {"color": color, "weight": style.get("weight", 1), "fillColor": style.get("fill_color", color),
-                     "fillOpacity": 0 if basemap.url else style.get("fill_opacity", 0)}
-    collection = gpd.GeoDataFrame(geometry=geometries, crs=frame.crs).__geo_interface__
-    folium.GeoJson(collection, style_function=lambda _feature: polygon_style, interactive=False).add_to(fmap)
+        return {"radius": style.get("radius", 3), "color": color, "weight": 1, "fill": True, "fillOpacity": 0.9,
+                "interactive": True}
+    return {"color": color, "weight": style.get("weight", 1), "fillColor": style.get("fill_color", color),
+            "fillOpacity": 0 if basemap.url else style.get("fill_opacity", 0), "interactive": False}
+
+
+def _base_layer(frame: gpd.GeoDataFrame, style: dict[str, Any], basemap: Basemap, url: str | None) -> _BaseLayer:
+    """The layer by ``url`` when given, else inline (names only, geometries shifted for a GCJ-02 basemap)."""
+    frame = frame[frame.geometry.notna()]
+    if url:
+        return _BaseLayer(_base_style(frame, style, basemap), url=url)
+    display = gpd.GeoDataFrame({"name": frame["name"]}, geometry=_display_geometry(frame, basemap), crs=frame.crs)
+    return _BaseLayer(_base_style(frame, style, basemap), data=display.__geo_interface__)
 
 
 def build_map(dataset: Dataset, features: pd.DataFrame, lang: str = "zh", basemap: Basemap = OFFLINE,
-              bounds: list[list[float]] | None = None, asset_base: str = VENDOR_URL) -> folium.Map:
-    """Base map plus the thematic groups in one folium map (for tests and exports)."""
+              bounds: list[list[float]] | None = None, asset_base: str = VENDOR_URL,
+              selection: Selection = EVERYTHING) -> folium.Map:
+    """Base map plus the thematic groups in one folium map, all data inline (for tests and exports).
+
+    ``features`` are what ``selection`` keeps of the data."""
     fmap = base_map(dataset, lang, basemap, bounds, asset_base)
-    for group in thematic_groups(dataset, features, lang, basemap):
+    for group in thematic_groups(dataset, features, lang, basemap, selection=selection):
         group.add_to(fmap)
     return fmap
 

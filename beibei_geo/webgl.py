@@ -18,12 +18,12 @@ from typing import Any
 import pandas as pd
 import pydeck as pdk
 
-from beibei_geo.dataset import Dataset
+from beibei_geo.catalog import APPROXIMATE, PRECISIONS
+from beibei_geo.dataset import Dataset, extra_properties, present
 from beibei_geo.filters import Selection
 from beibei_geo.join import township_names
-from beibei_geo.mapview import APPROXIMATE
 
-#: More mapped thematic features than this in the data, and the map is drawn with WebGL instead of folium.
+#: More features than this that folium would draw one by one, and the map is drawn with WebGL (`mapview.use_webgl`).
 WEBGL_THRESHOLD = 3000
 #: Features of a text search are sent inline (the GPU filter cannot search text); at most this many.
 MAX_INLINE = 2000
@@ -32,18 +32,16 @@ _DISPLAY_DECIMALS = 5  # about 1 m: enough to draw, and smaller files
 _SIMPLIFY_DEGREES = 0.00005  # about 5 m: outlines are simplified for display only, never in the data
 
 
-def use_webgl(dataset: Dataset) -> bool:
-    """True when the data is too large for the folium map to stay fluid."""
-    return int(dataset.features["mapped"].sum()) > WEBGL_THRESHOLD
-
-
 @dataclass(frozen=True)
 class WebglFiles:
-    """The URLs of one data version's files: per thematic layer (exact, approximate) and the base layers."""
+    """The URLs of one data version's files: per thematic layer (exact, approximate) the rows and the popup
+    details (a list aligned with the rows, see `detail_rows`), and the base layers."""
 
     version: str
     layers: dict[str, dict[str, str]]
     base: dict[str, str]
+    base_geojson: dict[str, str]  # the base layers for the folium map
+    details: dict[str, dict[str, str]]
 
 
 def _rgb(color: str, alpha: int = 255) -> list[int]:
@@ -56,9 +54,23 @@ def _rounded(coords: Any) -> Any:
     return [_rounded(part) for part in coords]
 
 
+def display_geojson(frame: pd.DataFrame) -> dict[str, Any]:
+    """A FeatureCollection of ``frame``'s names and geometries, simplified and rounded for display only."""
+    shapes = [geometry.simplify(_SIMPLIFY_DEGREES).__geo_interface__ for geometry in frame.geometry]
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name},
+         "geometry": {"type": shape["type"], "coordinates": _rounded(shape["coordinates"])}}
+        for name, shape in zip(frame["name"], shapes, strict=True)]}
+
+
+def geometry_parts(geometry: Any) -> list[Any]:
+    """The parts of a (multi-part) geometry: each gives one row."""
+    return list(getattr(geometry, "geoms", [geometry]))
+
+
 def _shape_rows(geometry: Any) -> list[dict[str, Any]]:
     """The drawable parts of a geometry: {"p": [x, y]}, {"path": [...]} or {"poly": [ring, holes...]}."""
-    parts = list(getattr(geometry, "geoms", [geometry]))
+    parts = geometry_parts(geometry)
     if geometry.geom_type.endswith("Point"):
         return [{"p": _rounded([part.x, part.y])} for part in parts]
     simplified = [part.simplify(_SIMPLIFY_DEGREES) for part in parts]
@@ -68,27 +80,65 @@ def _shape_rows(geometry: Any) -> list[dict[str, Any]]:
             for part in simplified]
 
 
-def _town_index(dataset: Dataset) -> dict[str, int]:
+def _index(values: list[str] | tuple[str, ...], value: str) -> int:
+    return values.index(value) if value in values else -1
+
+
+def town_index(dataset: Dataset) -> dict[str, int]:
+    """Each 街镇 name's code (the t of a row): its position in the 街镇 layer."""
     names = list(dict.fromkeys(dataset.layers[dataset.catalog.township_layer]["name"]))
     return {name: number for number, name in enumerate(names)}
 
 
 def feature_rows(dataset: Dataset, features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Slim rows of the mapped ``features``: shape, id, name, goal bit mask (m), status (s) and 街镇 (t) codes."""
+    """Slim rows of the mapped ``features``: shape, id, name, goal bit mask (m), status (s), 街镇 (t), category
+    (c, index in the layer's catalog categories) and location precision (l, index in `PRECISIONS`) codes;
+    -1 for a value without a code. One row per part of a multi-part shape."""
     goal_bits = {goal: 1 << number for number, goal in enumerate(dataset.goal_ids)}
     statuses = {status: number for number, status in enumerate(dataset.catalog.status)}
-    towns = _town_index(dataset)
+    towns = town_index(dataset)
     mapped = features[features["mapped"]]
     rows = []
     for (_, feature), town in zip(mapped.iterrows(), township_names(dataset, mapped), strict=True):
+        categories = list(dataset.catalog.layers[feature["layer"]].categories)
         codes = {"id": feature["id"], "n": feature["name"], "m": sum(goal_bits.get(g, 0) for g in feature["goals"]),
-                 "s": statuses.get(feature["status"], -1), "t": towns.get(town, -1)}
+                 "s": statuses.get(feature["status"], -1), "t": towns.get(town, -1),
+                 "c": _index(categories, feature["category"]), "l": _index(PRECISIONS, feature["location_precision"])}
         rows += [{**shape, **codes} for shape in _shape_rows(feature.geometry)]
     return rows
 
 
+_DETAIL_COLUMNS = {"name_en": "name_en", "description": "description", "source": "source",
+                   "source_quote": "quote", "location_source": "location_source", "location_note": "location_note"}
+
+
+def detail_rows(dataset: Dataset, features: pd.DataFrame) -> list[dict[str, Any]]:
+    """What a popup shows beyond `feature_rows`, one dict per row of ``feature_rows(dataset, features)`` (same
+    order): goals (indices in ``dataset.goal_ids``, the primary goal first), the texts of ``_DETAIL_COLUMNS``,
+    error_m, schematic, category (only when it has no catalog code) and extra ([[column, text], ...])."""
+    goals = dataset.goal_ids
+    mapped = features[features["mapped"]]
+    details = []
+    for _, feature in mapped.iterrows():
+        detail: dict[str, Any] = {"goals": [goals.index(g) for g in feature["goals"] if g in goals]}
+        detail.update({key: feature[column] for column, key in _DETAIL_COLUMNS.items() if present(feature[column])})
+        if pd.notna(feature["est_error_m"]):
+            detail["error_m"] = int(feature["est_error_m"])
+        if feature["schematic"]:
+            detail["schematic"] = True
+        if feature["category"] not in dataset.catalog.layers[feature["layer"]].categories:
+            detail["category"] = feature["category"]
+        extra = [[name, str(value)] for name, value in extra_properties(feature)]
+        if extra:
+            detail["extra"] = extra
+        details += [detail] * len(geometry_parts(feature.geometry))
+    return details
+
+
 #: Data versions whose files stay on disk (the current one, a preview of an import, the one before).
 KEEP_VERSIONS = 3
+#: Bumped when the files change shape: a folder written by an older format is written again.
+FILE_FORMAT = 3
 
 
 def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
@@ -100,27 +150,34 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
     features = dataset.features
     parts: dict[str, pd.DataFrame] = {}
     layers: dict[str, dict[str, str]] = {}
+    details: dict[str, dict[str, str]] = {}
     for spec in dataset.catalog.thematic_layers:
         layer = features[features["layer"] == spec.id]
         approximate = layer["location_precision"].isin(APPROXIMATE)
         for kind, part in (("exact", layer[~approximate]), ("approximate", layer[approximate])):
-            parts[f"{spec.id}-{kind}.json"] = part
+            parts[f"{spec.id}-{kind}"] = part
             layers.setdefault(spec.id, {})[kind] = f"{url}/{spec.id}-{kind}.json"
+            details.setdefault(spec.id, {})[kind] = f"{url}/{spec.id}-{kind}-details.json"
     base = {spec.id: f"{url}/{spec.id}.json" for spec in dataset.catalog.base_layers}
-    if not (folder / ".complete").is_file():
+    base_geojson = {spec.id: f"{url}/{spec.id}.geojson" for spec in dataset.catalog.base_layers}
+    stamp = f"{dataset.version} format {FILE_FORMAT}"
+    complete = folder / ".complete"
+    if not (complete.is_file() and complete.read_text(encoding="utf-8") == stamp):
         staging = root / f".{dataset.version}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        rows = {name: feature_rows(dataset, part) for name, part in parts.items()}
+        rows = {f"{name}.json": feature_rows(dataset, part) for name, part in parts.items()}
+        rows |= {f"{name}-details.json": detail_rows(dataset, part) for name, part in parts.items()}
         for spec in dataset.catalog.base_layers:
             frame = dataset.layers[spec.id][dataset.layers[spec.id].geometry.notna()]
             rows[f"{spec.id}.json"] = [{**shape, "n": name} for name, geometry in zip(frame["name"], frame.geometry,
                                                                                        strict=True)
                                        for shape in _shape_rows(geometry)]
+            rows[f"{spec.id}.geojson"] = display_geojson(frame)
         for name, content in rows.items():
             (staging / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")),
                                         encoding="utf-8")
-        (staging / ".complete").write_text(dataset.version, encoding="utf-8")
+        (staging / ".complete").write_text(stamp, encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
     versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
@@ -128,24 +185,34 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
     for old in versions[KEEP_VERSIONS:]:
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
-    return WebglFiles(dataset.version, layers, base)
+    return WebglFiles(dataset.version, layers, base, base_geojson, details)
+
+
+def filter_codes(dataset: Dataset, selection: Selection) -> dict[str, Any]:
+    """The goal, status and 街镇 filters over a row's codes: ``mask`` (a row passes when ``m & mask``), the
+    ``statuses`` and ``towns`` codes a row's s and t must be among; None for no restriction."""
+    codes: dict[str, Any] = {"mask": None, "statuses": None, "towns": None}
+    if selection.goals:
+        codes["mask"] = sum(1 << number for number, goal in enumerate(dataset.goal_ids) if goal in selection.goals)
+    if selection.statuses:
+        codes["statuses"] = [number for number, status in enumerate(dataset.catalog.status)
+                             if status in selection.statuses]
+    if selection.towns:
+        towns = town_index(dataset)
+        names_by_code = dict(zip(dataset.layers[dataset.catalog.township_layer]["code"],
+                                 dataset.layers[dataset.catalog.township_layer]["name"], strict=True))
+        codes["towns"] = sorted({towns[name] for name in (names_by_code.get(t, t) for t in selection.towns)
+                                 if name in towns})
+    return codes
 
 
 def filter_expression(dataset: Dataset, selection: Selection) -> str:
     """A deck.gl expression over a row's codes: 1 when the row matches the goal, status and 街镇 filters."""
-    clauses = []
-    if selection.goals:
-        mask = sum(1 << number for number, goal in enumerate(dataset.goal_ids) if goal in selection.goals)
-        clauses.append(f"(m & {mask}) > 0")
-    if selection.statuses:
-        codes = [number for number, status in enumerate(dataset.catalog.status) if status in selection.statuses]
-        clauses.append("(" + " || ".join(f"s == {code}" for code in codes or [-2]) + ")")
-    if selection.towns:
-        towns = _town_index(dataset)
-        codes_by_code = dict(zip(dataset.layers[dataset.catalog.township_layer]["code"],
-                                 dataset.layers[dataset.catalog.township_layer]["name"], strict=True))
-        codes = sorted({towns[name] for name in (codes_by_code.get(t, t) for t in selection.towns) if name in towns})
-        clauses.append("(" + " || ".join(f"t == {code}" for code in codes or [-2]) + ")")
+    codes = filter_codes(dataset, selection)
+    clauses = [] if codes["mask"] is None else [f"(m & {codes['mask']}) > 0"]
+    for key, name in (("statuses", "s"), ("towns", "t")):
+        if codes[key] is not None:
+            clauses.append("(" + " || ".join(f"{name} == {code}" for code in codes[key] or [-2]) + ")")
     return f"({' && '.join(clauses)}) ? 1 : 0" if clauses else "1"
 
 
@@ -216,9 +283,11 @@ def deck(dataset: Dataset, files: WebglFiles, selection: Selection, visible_feat
     ]
     if searching:
         rows = feature_rows(dataset, visible_features.head(MAX_INLINE))
-        layers.append(pdk.Layer("ScatterplotLayer", id="search", data=[r for r in rows if "p" in r],
-                                get_position="p", radius_units=_quoted("pixels"), get_radius=6 * scale,
-                                get_fill_color=[0, 0, 0, 200], pickable=True))
+        for shape, geometry in (("p", "Point"), ("path", "LineString"), ("poly", "Polygon")):
+            found = [row for row in rows if shape in row]
+            if found:
+                layers.append(_thematic_layer(f"search-{geometry}", geometry, found, [0, 0, 0, 200], False, True,
+                                              scale * 1.5))
     labelled = visible_features[visible_features["id"].isin((*labels, *([selected] if selected else [])))]
     if not labelled.empty:
         anchors = [{"p": _rounded([geometry.representative_point().x, geometry.representative_point().y]), "n": name}

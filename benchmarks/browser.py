@@ -106,6 +106,8 @@ INIT_SCRIPT = r"""
         }
       });
       map.eachLayer(l => { if (!clustered.has(l) && thematic(L, l)) n++; });
+      // Bulk canvas layers (many points drawn in one pass) count the rows they drew, once drawn.
+      map.eachLayer(l => { if (l.shownCount !== undefined) n += l.drawn ? l.shownCount : -1e9; });
       return n;
     } catch (err) { return -2; }
   };
@@ -400,6 +402,7 @@ def first_draw(page: Page, spec: PageSpec, expected: Expected, recorder: Recorde
         kind = recorder.map_kind = _wait(page, clock, "() => __bb.kind()")
         if kind == "folium":
             _wait(page, clock, "(n) => __bb.count() === n", expected.total)
+            _drain_webgl(page, recorder, clock)  # the base layers' files
         else:
             _settle_deck(page, recorder, clock)
         _two_frames(page, clock, kind)

@@ -16,6 +16,8 @@ from beibei_geo.webgl import WEBGL_THRESHOLD, view_state
 from benchmarks.synthetic import make_data_dir
 from tests.conftest import DATA
 from tests.test_browser import XSS, count_line, guarded_page, no_exception, screenshot, streamlit_server
+from tests.test_browser_bulkpoints import DRAWN as BULK_DRAWN
+from tests.test_browser_bulkpoints import SHOWN as BULK_SHOWN
 
 CHART = "[data-testid='stDeckGlJsonChart']"
 HOSTILE = "<img src=x onerror=window.__xss=1>危险名称"
@@ -25,12 +27,16 @@ RUN_FINISHED = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]'
 
 @pytest.fixture(scope="module")
 def large_url(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The app on the shipped data plus COUNT synthetic points; one point is named HOSTILE."""
+    """The app on the shipped data plus COUNT synthetic polygons (points would be drawn by the folium map's bulk
+    layer); one, enlarged to about 1 km so that a hover can hit it, is named HOSTILE."""
     root = tmp_path_factory.mktemp("webgl")
-    data = make_data_dir(root / "data", "point", COUNT)
-    layer = data / "geo" / "bench_points.geojson"
+    data = make_data_dir(root / "data", "polygon", COUNT)
+    layer = data / "geo" / "bench_polygons.geojson"
     collection = json.loads(layer.read_text(encoding="utf-8"))
     collection["features"][0]["properties"]["name"] = HOSTILE
+    (lon, lat), size = collection["features"][0]["geometry"]["coordinates"][0][0], 0.01
+    collection["features"][0]["geometry"]["coordinates"] = [[[lon, lat], [lon + size, lat], [lon + size, lat + size],
+                                                             [lon, lat + size], [lon, lat]]]
     layer.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     with streamlit_server(data, root / "server.log") as url:
         yield url, data
@@ -46,9 +52,10 @@ def expected(data: Path, goal: str | None = None) -> tuple[int, int]:
 
 
 def hostile_position(data: Path) -> tuple[float, float]:
-    collection = json.loads((data / "geo" / "bench_points.geojson").read_text(encoding="utf-8"))
-    lon, lat = collection["features"][0]["geometry"]["coordinates"]
-    return lon, lat
+    """The centre of the HOSTILE square."""
+    collection = json.loads((data / "geo" / "bench_polygons.geojson").read_text(encoding="utf-8"))
+    ring = collection["features"][0]["geometry"]["coordinates"][0]
+    return (ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2
 
 
 def pixel_of(position: tuple[float, float], box: dict) -> tuple[float, float]:
@@ -131,15 +138,25 @@ def test_tooltip_and_details_are_escaped(browser, large_url):
     assert outside == []
 
 
-def test_a_clustered_folium_layer_draws(browser, tmp_path):
-    """Between CLUSTER_THRESHOLD and WEBGL_THRESHOLD points: folium with MarkerCluster (it needs the map's maxZoom)."""
+def test_many_points_draw_as_bulk_layers_on_the_folium_map(browser, tmp_path):
+    """1,000 points: the folium map, the point layer drawn by bulk canvas layers (rows fetched by URL, once)."""
     data = make_data_dir(tmp_path / "data", "point", 1000)
     with streamlit_server(data, tmp_path / "server.log") as url, guarded_page(browser) as (page, outside):
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url)
-        frame = page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", state="visible").content_frame()
-        frame.wait_for_selector(".marker-cluster")
-        clusters = frame.locator(".marker-cluster").count()
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url) if "/webgl/" in request.url else None)
+        shown = {}
+        for goal in (None, "governance"):
+            page.goto(f"{url}/?goal={goal}" if goal else url)
+            expect(page.get_by_text(count_line(*expected(data, goal)), exact=True)).to_be_visible()
+            frame = page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", state="visible")
+            frame = frame.content_frame()
+            frame.wait_for_function(BULK_DRAWN)
+            shown[goal] = frame.evaluate(BULK_SHOWN)
+        screenshot(page, "bulk-points-app.png", full_page=False)
         no_exception(page)
-    assert clusters > 0 and errors == [] and outside == []
+    bench = [f["properties"] for f in json.loads((data / "geo" / "bench_points.geojson").read_text())["features"]]
+    assert shown[None] == len(bench)
+    assert shown["governance"] == sum(p["goal"] == "governance" or "governance" in p["goals_extra"] for p in bench)
+    assert any("/bench_points-" in url for url in fetched) and errors == [] and outside == []

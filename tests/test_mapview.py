@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -9,14 +10,13 @@ import shutil
 import geopandas as gpd
 import pandas as pd
 import pytest
-from folium.plugins import MarkerCluster
 from shapely.geometry import Point
 
 from beibei_geo.basemaps import Basemap
+from beibei_geo.bulkpoints import BULK_THRESHOLD, BulkPoints, bulk_layer_ids
 from beibei_geo.coords import to_gcj02
 from beibei_geo.dataset import load_dataset
 from beibei_geo.mapview import (
-    CLUSTER_THRESHOLD,
     build_map,
     escape_text,
     feature_bounds,
@@ -24,7 +24,10 @@ from beibei_geo.mapview import (
     legend_html,
     popup_html,
     thematic_groups,
+    use_webgl,
 )
+from beibei_geo.webgl import WEBGL_THRESHOLD
+from benchmarks.synthetic import make_data_dir
 from tests.conftest import DATA
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(2)}", "`alert(3)`", "</script><script>alert(4)</script>",
@@ -109,19 +112,29 @@ def test_legend_follows_the_visible_layers(shipped):
     assert "文旅与交通线路" in [e.text for e in legend_entries(shipped, features)]
 
 
-def test_large_point_layers_are_clustered_offline(shipped):
+def test_large_point_layers_become_bulk_canvas_layers_offline(shipped):
     features = shipped.features
     point = features[features["id"] == "sci-swu"].iloc[0]
-    many = pd.DataFrame([point] * (CLUSTER_THRESHOLD + 1)).assign(id=[f"p{i}" for i in range(CLUSTER_THRESHOLD + 1)])
+    many = pd.DataFrame([point] * (BULK_THRESHOLD + 1)).assign(id=[f"p{i}" for i in range(BULK_THRESHOLD + 1)])
     many = gpd.GeoDataFrame(many, geometry="geometry", crs="EPSG:4326")
-    groups = thematic_groups(shipped, many)
-    assert len(groups) == 1
-    children = list(groups[0]._children.values())
-    assert isinstance(children[0], MarkerCluster)
-    html = build_map(shipped, many).get_root().render()
-    assert "L.markerClusterGroup" in html and "/app/static/vendor/markercluster/leaflet.markercluster.js" in html
+    dataset = dataclasses.replace(shipped)  # a fresh `features` cache
+    dataset.__dict__["features"] = pd.concat([features[features["layer"] != "science_bases"], many])
+    assert bulk_layer_ids(dataset) == {"science_bases"}
+    groups = thematic_groups(dataset, dataset.features)
+    science = groups[[spec.id for spec in dataset.catalog.thematic_layers if spec.id in
+                      set(dataset.features["layer"])].index("science_bases")]
+    assert [type(child) for child in science._children.values()] == [BulkPoints]
+    html = build_map(dataset, dataset.features).get_root().render()
+    assert "L.bbBulkPoints" in html and "/app/static/vendor/beibei/bulk_points.js" in html
     assert re.findall(r"https?://[^\s\"')]+", html) == []
-    assert not isinstance(next(iter(thematic_groups(shipped, features)[0]._children.values())), MarkerCluster)
+    assert "bulk_points.js" not in build_map(shipped, features).get_root().render()  # small layers: markers
+
+
+def test_only_many_lines_or_polygons_switch_to_webgl(shipped, tmp_path):
+    assert not use_webgl(shipped)
+    points = load_dataset(make_data_dir(tmp_path / "points", "point", WEBGL_THRESHOLD + 1))
+    assert not use_webgl(points) and "bench_points" in bulk_layer_ids(points)  # drawn by the bulk layer
+    assert use_webgl(load_dataset(make_data_dir(tmp_path / "polygons", "polygon", WEBGL_THRESHOLD + 1)))
 
 
 def test_gcj02_basemap_shifts_every_geometry(shipped):

@@ -7,17 +7,18 @@ import os
 from pathlib import Path
 
 import pytest
+from shapely.geometry import shape
 
 from beibei_geo.dataset import load_dataset
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.join import township_names
-from beibei_geo.webgl import WEBGL_THRESHOLD, deck, feature_rows, filter_expression, use_webgl, write_files
+from beibei_geo.webgl import WEBGL_THRESHOLD, deck, feature_rows, filter_expression, write_files
 from benchmarks.synthetic import make_data_dir
 
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory) -> Path:
-    return make_data_dir(tmp_path_factory.mktemp("webgl") / "data", "point", WEBGL_THRESHOLD + 500)
+    return make_data_dir(tmp_path_factory.mktemp("webgl") / "data", "polygon", WEBGL_THRESHOLD + 500)
 
 
 def spec_of(dataset, files, selection: Selection | None = None, **kwargs) -> dict:
@@ -34,16 +35,11 @@ def evaluate(expression: str, row: dict) -> int:
     return int(bool(eval(condition, {}, dict(row)))) if " ? " in python else int(python)
 
 
-def test_the_shipped_data_stays_on_folium_and_large_data_switches(shipped, large):
-    assert not use_webgl(shipped)
-    assert use_webgl(load_dataset(large))
-
-
 def test_rows_are_slim_and_carry_the_filter_codes(shipped):
     rows = feature_rows(shipped, shipped.features)
     assert len(rows) >= int(shipped.features["mapped"].sum())  # multi-part shapes give one row per part
     point = next(r for r in rows if r["id"] == "svc-suxin-village")
-    assert set(point) == {"p", "id", "n", "m", "s", "t"}
+    assert set(point) == {"p", "id", "n", "m", "s", "t", "c", "l"}
     assert point["n"] == "素心村党群服务中心"
     goals = shipped.goal_ids
     assert point["m"] == sum(1 << goals.index(g) for g in ("business", "rural", "governance"))
@@ -95,8 +91,21 @@ def test_files_are_written_once_per_version_and_old_versions_removed(shipped, tm
 def test_a_text_search_is_drawn_inline_and_labels_are_text(shipped, tmp_path):
     files = write_files(shipped, tmp_path / "static")
     spec = spec_of(shipped, files, Selection(text="公园"), labels=("park-dengta",))
-    search = next(layer for layer in spec["layers"] if layer["id"] == "search")
-    assert {row["n"] for row in search["data"]} <= {"滨江公园（二期）", "灯塔公园", "黛湖", "缙云山"} and search["data"]
+    found = [row["n"] for layer in spec["layers"] if layer["id"].startswith("search-") for row in layer["data"]]
+    assert set(found) <= {"滨江公园（二期）", "灯塔公园", "黛湖", "缙云山"} and found
     assert all(layer.get("visible") is False for layer in spec["layers"] if layer["id"].startswith("parks-"))
     labels = next(layer for layer in spec["layers"] if layer["id"] == "labels")
     assert labels["@@type"] == "TextLayer" and labels["data"][0]["n"] == "灯塔公园"
+
+
+def test_base_layers_for_the_folium_map_are_valid_display_geojson(shipped, tmp_path):
+    files = write_files(shipped, tmp_path / "static")
+    folder = tmp_path / "static" / "webgl" / shipped.version
+    for spec in shipped.catalog.base_layers:
+        collection = json.loads((folder / files.base_geojson[spec.id].rsplit("/", 1)[1]).read_text(encoding="utf-8"))
+        frame = shipped.layers[spec.id][shipped.layers[spec.id].geometry.notna()]
+        assert [f["properties"] for f in collection["features"]] == [{"name": name} for name in frame["name"]]
+        for feature, original in zip(collection["features"], frame.geometry, strict=True):
+            drawn = shape(feature["geometry"])
+            assert drawn.is_valid and drawn.geom_type.removeprefix("Multi") == original.geom_type.removeprefix("Multi")
+            assert drawn.hausdorff_distance(original) < 0.0002  # simplified for display by about 5 m

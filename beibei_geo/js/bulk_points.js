@@ -1,0 +1,314 @@
+/* L.bbBulkPoints: many points drawn in one pass on one canvas, filtered in the browser (beibei_geo/bulkpoints.py).
+ *
+ * The rows ([{p: [lon, lat], id, n, m, s, t, c, l}], see beibei_geo/webgl.py) come inline or from a URL fetched
+ * once per page: window.__bbBulkCache keeps one promise per URL, so a layer made again for a new filter reuses
+ * the parsed rows. Hover shows the name, a click a popup whose details file is fetched on the first click.
+ * Every string from the data reaches the page through textContent only.
+ */
+(function (L) {
+  'use strict';
+
+  const cache = (window.__bbBulkCache = window.__bbBulkCache || {});
+  const projections = new WeakMap(); // rows -> {crs code: {x, y}} at zoom 0
+
+  function own(object, key) {
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+  }
+
+  function load(url) {
+    if (!own(cache, url)) {
+      cache[url] = fetch(url).then((response) => {
+        if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+        return response.json();
+      });
+      cache[url].catch(() => delete cache[url]); // a later layer tries again
+    }
+    return cache[url];
+  }
+
+  /** Indices of the point rows that pass the filter {mask, statuses, towns, rows}; null means "no restriction".
+   * rows: base64 of a bit per row (bit i in byte i >> 3), the rows a text search found. */
+  function filterRows(rows, filter) {
+    const bits = filter.rows === null ? null : Uint8Array.from(atob(filter.rows), (c) => c.charCodeAt(0));
+    const shown = [];
+    rows.forEach((row, i) => {
+      if (Array.isArray(row.p)
+        && (filter.mask === null || (row.m & filter.mask) !== 0)
+        && (filter.statuses === null || filter.statuses.includes(row.s))
+        && (filter.towns === null || filter.towns.includes(row.t))
+        && (bits === null || (bits[i >> 3] >> (i & 7)) & 1)) shown.push(i);
+    });
+    return shown;
+  }
+
+  function projected(rows, crs) {
+    const byCrs = projections.get(rows) || {};
+    projections.set(rows, byCrs);
+    if (!byCrs[crs.code]) {
+      const x = new Float64Array(rows.length);
+      const y = new Float64Array(rows.length);
+      rows.forEach((row, i) => {
+        if (!Array.isArray(row.p)) return;
+        const point = crs.latLngToPoint(L.latLng(row.p[1], row.p[0]), 0);
+        x[i] = point.x;
+        y[i] = point.y;
+      });
+      byCrs[crs.code] = { x, y };
+    }
+    return byCrs[crs.code];
+  }
+
+  // ------------------------------------------------------------------ hover and click, shared by a map's layers
+  function layersOf(map) {
+    return map._bbBulkLayers || (map._bbBulkLayers = []);
+  }
+
+  function pick(map, event) {
+    let best = null;
+    for (const layer of layersOf(map)) {
+      const hit = layer._nearest(event.layerPoint);
+      if (hit && (!best || hit.distance <= best.distance)) best = hit; // ties: the layer drawn on top
+    }
+    return best;
+  }
+
+  function onMouseMove(event) {
+    const map = this;
+    const hit = pick(map, event);
+    const tip = map._bbBulkTip || (map._bbBulkTip = L.tooltip({ direction: 'top', className: 'bb-bulk-tooltip' }));
+    map.getContainer().style.cursor = hit ? 'pointer' : '';
+    if (!hit) {
+      map.closeTooltip(tip);
+      return;
+    }
+    const key = `${L.stamp(hit.layer)}:${hit.index}`;
+    if (tip._bbKey !== key) {
+      const row = hit.layer._rows[hit.index];
+      const name = document.createElement('span');
+      name.textContent = row.n;
+      tip.options.offset = L.point(0, -hit.layer.options.style.radius);
+      tip.setLatLng(L.latLng(row.p[1], row.p[0])).setContent(name);
+      tip._bbKey = key;
+    }
+    if (!map.hasLayer(tip)) map.openTooltip(tip);
+  }
+
+  function onMouseOut() {
+    this.getContainer().style.cursor = '';
+    if (this._bbBulkTip) this.closeTooltip(this._bbBulkTip);
+  }
+
+  function onClick(event) {
+    const hit = pick(this, event);
+    if (hit) hit.layer._openPopup(hit.index);
+  }
+
+  const MAP_EVENTS = { mousemove: onMouseMove, mouseout: onMouseOut, click: onClick };
+
+  // ------------------------------------------------------------------------------------------------- popup
+  function element(tag, text, css) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (css) node.style.cssText = css;
+    return node;
+  }
+
+  const TH = 'text-align:left;vertical-align:top;padding:2px 8px 2px 0;color:#555;white-space:nowrap;font-weight:normal';
+
+  /** The popup of one row as DOM nodes, like mapview.popup_html: text = the `popup` option, detail may be {}. */
+  function popupContent(row, detail, text) {
+    const labels = text.labels;
+    const root = element('div', undefined, 'font-size:12px');
+    root.className = 'bb-popup';
+    root.append(element('b', row.n, 'font-size:14px'));
+    if (text.lang === 'en' && detail.name_en) root.append(Object.assign(element('div', detail.name_en), { className: 'bb-sub' }));
+    if (detail.schematic) root.append(Object.assign(element('div', labels.schematic), { className: 'bb-note' }));
+    const table = element('table', undefined, 'border-collapse:collapse;margin:4px 0');
+    const line = (label, value) => {
+      if (value === undefined || value === null || value === '') return;
+      table.insertRow().append(element('th', label, TH), element('td', String(value), 'padding:2px 0'));
+    };
+    const goals = detail.goals || text.goals.map((_, bit) => bit).filter((bit) => row.m & (1 << bit));
+    let precision = text.precisions[row.l] || '';
+    if (typeof detail.error_m === 'number') {
+      precision += ` (${labels.error.split('{error}').join(detail.error_m.toLocaleString('en-US'))})`;
+    }
+    line(labels.layer, text.layer);
+    line(labels.goals, goals.map((goal) => text.goals[goal]).filter(Boolean).join(' · '));
+    line(labels.category, text.categories[row.c] || detail.category);
+    line(labels.status, text.statuses[row.s]);
+    line(labels.township, text.towns[row.t]);
+    line(labels.location, precision);
+    line(labels.location_source, detail.location_source);
+    line(labels.location_note, detail.location_note);
+    line(labels.description, detail.description);
+    line(labels.source, detail.source);
+    line(labels.quote, detail.quote && `“${detail.quote}”`);
+    for (const [name, value] of detail.extra || []) {
+      const extra = own(text.extra, name) || {};
+      line(extra.label || name, own(extra.values, value) || value);
+    }
+    root.append(table);
+    const indicators = text.indicators[goals[0]] || [];
+    if (indicators.length) {
+      const list = element('ul');
+      list.append(...indicators.map((item) => element('li', item)));
+      root.append(element('b', labels.indicators), list);
+    }
+    return root;
+  }
+
+  // ------------------------------------------------------------------------------------------------- layer
+  L.BbBulkPoints = L.Layer.extend({
+    // Its own pane just under the overlay pane: the few markers of small layers stay visible on top.
+    options: { pane: 'bbBulk', padding: 0.1, tolerance: 4 },
+
+    initialize(options) {
+      L.setOptions(this, options);
+      this.shownCount = 0; // rows passing the filter
+      this.drawn = false; // true once drawn after the data arrived
+      this._rows = null;
+      this._hits = 0;
+    },
+
+    onAdd(map) {
+      if (!map.getPane(this.options.pane)) map.createPane(this.options.pane).style.zIndex = 390;
+      this._canvas = L.DomUtil.create('canvas', 'bb-bulk-points leaflet-zoom-animated');
+      this._canvas.style.pointerEvents = 'none'; // the map's own events drive hover and click
+      this.getPane().appendChild(this._canvas);
+      const layers = layersOf(map);
+      if (!layers.length) map.on(MAP_EVENTS, map);
+      layers.push(this);
+      this._reset();
+      const rows = this.options.rows ? Promise.resolve(this.options.rows) : load(this.options.url);
+      rows.then((data) => {
+        if (this._map !== map) return; // removed meanwhile
+        this._rows = data;
+        this._shown = filterRows(data, this.options.filter);
+        this.shownCount = this._shown.length;
+        this._reset();
+      }, (error) => console.error('bbBulkPoints:', error));
+    },
+
+    onRemove(map) {
+      const layers = layersOf(map);
+      layers.splice(layers.indexOf(this), 1);
+      if (!layers.length) {
+        map.off(MAP_EVENTS, map);
+        onMouseOut.call(map);
+      }
+      L.DomUtil.remove(this._canvas);
+    },
+
+    getEvents() {
+      const events = { viewreset: this._reset, zoom: this._onZoom, moveend: this._reset, resize: this._reset };
+      if (this._zoomAnimated) events.zoomanim = this._onZoomAnim;
+      return events;
+    },
+
+    // While zooming, the canvas is scaled like an L.Renderer's and not hit-tested; moveend draws it anew.
+    _onZoomAnim(event) {
+      this._updateTransform(event.center, event.zoom);
+    },
+
+    _onZoom() {
+      this._updateTransform(this._map.getCenter(), this._map.getZoom());
+    },
+
+    _updateTransform(center, zoom) {
+      const map = this._map;
+      const scale = map.getZoomScale(zoom, this._zoom);
+      const offset = map.getSize().multiplyBy(0.5 + this.options.padding).multiplyBy(-scale)
+        .add(map.project(this._center, zoom)).subtract(map._getNewPixelOrigin(center, zoom));
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+      this._hits = 0;
+    },
+
+    /** Place the canvas over the view (plus padding), size it and draw. */
+    _reset() {
+      const map = this._map;
+      const size = map.getSize();
+      const ratio = window.devicePixelRatio || 1;
+      this._min = map.containerPointToLayerPoint(size.multiplyBy(-this.options.padding)).round();
+      this._size = size.multiplyBy(1 + 2 * this.options.padding).round();
+      this._center = map.getCenter();
+      this._zoom = map.getZoom();
+      L.DomUtil.setPosition(this._canvas, this._min);
+      Object.assign(this._canvas, { width: ratio * this._size.x, height: ratio * this._size.y });
+      Object.assign(this._canvas.style, { width: `${this._size.x}px`, height: `${this._size.y}px` });
+      if (this._rows) this._draw(this._canvas.getContext('2d'), ratio);
+    },
+
+    /** All shown rows in view as one path: fill once, stroke once. Keeps their canvas positions for hit tests. */
+    _draw(ctx, ratio) {
+      const map = this._map;
+      const style = this.options.style;
+      const r = style.radius;
+      const { x, y } = projected(this._rows, map.options.crs);
+      const scale = map.getZoomScale(this._zoom, 0);
+      const origin = map.getPixelOrigin().add(this._min);
+      const width = this._size.x + r;
+      const height = this._size.y + r;
+      this._hitX = new Float32Array(this._shown.length);
+      this._hitY = new Float32Array(this._shown.length);
+      this._hitIndex = new Int32Array(this._shown.length);
+      let n = 0;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.beginPath();
+      for (const i of this._shown) {
+        const px = x[i] * scale - origin.x;
+        const py = y[i] * scale - origin.y;
+        if (px < -r || py < -r || px > width || py > height) continue;
+        ctx.moveTo(px + r, py);
+        ctx.arc(px, py, r, 0, 2 * Math.PI);
+        this._hitX[n] = px;
+        this._hitY[n] = py;
+        this._hitIndex[n++] = i;
+      }
+      ctx.fillStyle = ctx.strokeStyle = style.color;
+      ctx.globalAlpha = style.fillOpacity;
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      ctx.lineWidth = style.weight;
+      ctx.setLineDash(style.dash || []);
+      ctx.stroke();
+      this._hits = n;
+      this.drawn = true;
+    },
+
+    /** The drawn row nearest to a layer point, within radius + tolerance: {layer, index, distance²} or null. */
+    _nearest(layerPoint) {
+      const px = layerPoint.x - this._min.x;
+      const py = layerPoint.y - this._min.y;
+      let best = -1;
+      let bestDistance = (this.options.style.radius + this.options.tolerance) ** 2;
+      for (let k = 0; k < this._hits; k++) {
+        const distance = (this._hitX[k] - px) ** 2 + (this._hitY[k] - py) ** 2;
+        if (distance <= bestDistance) {
+          best = k;
+          bestDistance = distance; // later rows are drawn on top: they win ties
+        }
+      }
+      return best < 0 ? null : { layer: this, index: this._hitIndex[best], distance: bestDistance };
+    },
+
+    _openPopup(index) {
+      const map = this._map;
+      const row = this._rows[index];
+      const { details, detailsUrl, popup } = this.options;
+      const list = details ? Promise.resolve(details) : detailsUrl ? load(detailsUrl) : Promise.resolve([]);
+      list.catch((error) => {
+        console.error('bbBulkPoints:', error);
+        return [];
+      }).then((items) => {
+        if (this._map !== map) return;
+        L.popup({ maxWidth: 380 }).setLatLng(L.latLng(row.p[1], row.p[0]))
+          .setContent(popupContent(row, items[index] || {}, popup)).openOn(map);
+      });
+    },
+  });
+
+  L.BbBulkPoints.filterRows = filterRows;
+  L.BbBulkPoints.layersOf = layersOf;
+  L.bbBulkPoints = (options) => new L.BbBulkPoints(options);
+})(window.L);
