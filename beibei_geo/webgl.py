@@ -147,17 +147,11 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
     root = static_dir / "webgl"
     folder = root / dataset.version
     url = f"{WEBGL_URL}/{dataset.version}"
-    features = dataset.features
-    parts: dict[str, pd.DataFrame] = {}
-    layers: dict[str, dict[str, str]] = {}
-    details: dict[str, dict[str, str]] = {}
-    for spec in dataset.catalog.thematic_layers:
-        layer = features[features["layer"] == spec.id]
-        approximate = layer["location_precision"].isin(APPROXIMATE)
-        for kind, part in (("exact", layer[~approximate]), ("approximate", layer[approximate])):
-            parts[f"{spec.id}-{kind}"] = part
-            layers.setdefault(spec.id, {})[kind] = f"{url}/{spec.id}-{kind}.json"
-            details.setdefault(spec.id, {})[kind] = f"{url}/{spec.id}-{kind}-details.json"
+    kinds = ("exact", "approximate")
+    layers = {spec.id: {kind: f"{url}/{spec.id}-{kind}.json" for kind in kinds}
+              for spec in dataset.catalog.thematic_layers}
+    details = {spec.id: {kind: f"{url}/{spec.id}-{kind}-details.json" for kind in kinds}
+               for spec in dataset.catalog.thematic_layers}
     base = {spec.id: f"{url}/{spec.id}.json" for spec in dataset.catalog.base_layers}
     base_geojson = {spec.id: f"{url}/{spec.id}.geojson" for spec in dataset.catalog.base_layers}
     stamp = f"{dataset.version} format {FILE_FORMAT}"
@@ -166,6 +160,12 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
         staging = root / f".{dataset.version}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        features = dataset.features
+        parts = {}
+        for spec in dataset.catalog.thematic_layers:
+            layer = features[features["layer"] == spec.id]
+            approximate = layer["location_precision"].isin(APPROXIMATE)
+            parts |= {f"{spec.id}-exact": layer[~approximate], f"{spec.id}-approximate": layer[approximate]}
         rows = {f"{name}.json": feature_rows(dataset, part) for name, part in parts.items()}
         rows |= {f"{name}-details.json": detail_rows(dataset, part) for name, part in parts.items()}
         for spec in dataset.catalog.base_layers:
