@@ -21,7 +21,7 @@ from beibei_geo.filters import EVERYTHING, Selection, filter_features
 from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
-from beibei_geo.join import township_names
+from beibei_geo.join import feature_township_names
 from beibei_geo.mapview import (
     base_map,
     escape_text,
@@ -219,8 +219,7 @@ def basemap_choice(lang: str) -> Basemap:
 
 
 def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
-    features = dataset.features
-    return filter_features(features, selection, township_names(dataset, features))
+    return filter_features(dataset.features, selection, feature_township_names(dataset))
 
 
 def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
@@ -292,6 +291,16 @@ def indicator_cards(dataset: Dataset, indicators: pd.DataFrame, lang: str, with_
             f"<div style='font-size:12px;color:#888'>{escape_text(when)}</div></div>")
     columns = "1fr" if large else "repeat(auto-fill,minmax(220px,1fr))"
     st.html(f"<div style='display:grid;grid-template-columns:{columns};gap:10px'>" + "".join(cards) + "</div>")
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """A small table as plain, escaped HTML: lighter for the browser than `st.dataframe` (no grid to load)."""
+    cells = "padding:4px 10px;border-bottom:1px solid #e6e6e6;text-align:left;vertical-align:top"
+    head = "".join(f"<th style='{cells};color:#555'>{escape_text(name)}</th>" for name in table.columns)
+    rows = "".join("<tr>" + "".join(f"<td style='{cells}'>{escape_text(value)}</td>" for value in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    return (f"<table style='border-collapse:collapse;font-size:14px;width:100%'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
 
 
 def places_table(dataset: Dataset, features: pd.DataFrame, lang: str) -> pd.DataFrame:

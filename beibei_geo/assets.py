@@ -1,4 +1,4 @@
-"""Offline map assets: Leaflet and jQuery copied from the installed ``xstatic-*`` packages,
+"""Offline map assets: Leaflet copied from the installed ``xstatic-leaflet`` package,
 and the app's own map scripts (``beibei_geo/js``, served under ``beibei/``).
 
 Nothing is committed or fetched from a CDN: at start-up the app copies the files into a git-ignored
@@ -11,14 +11,12 @@ import filecmp
 import shutil
 from pathlib import Path
 
-import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
 
 #: URL under which Streamlit static serving exposes ``static/vendor`` beside ``app.py``.
 VENDOR_URL = "/app/static/vendor"
-_SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR),
-            "beibei": Path(__file__).parent / "js"}
-MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("jquery", "jquery/jquery.min.js"))
+_SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "beibei": Path(__file__).parent / "js"}
+MAP_JS = (("leaflet", "leaflet/leaflet.js"),)  # no jQuery: only folium.Popup needs it, and no map uses one
 MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"),)
 #: The bulk canvas point layer (`beibei_geo.bulkpoints`): loaded after Leaflet when a map uses it.
 BULK_POINTS_JS = ("bb_bulk_points", "beibei/bulk_points.js")

@@ -18,7 +18,7 @@ from branca.element import MacroElement, Template
 
 from beibei_geo.catalog import APPROXIMATE, PRECISIONS, LayerSpec
 from beibei_geo.coords import to_gcj02
-from beibei_geo.dataset import Dataset
+from beibei_geo.dataset import Dataset, per_version
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.formatting import indicator_figure
 from beibei_geo.i18n import TEXT, label, t
@@ -33,12 +33,13 @@ _FIELDS = ("layer", "goals", "category", "status", "township", "location", "erro
            "location_note", "description", "source", "quote", "indicators")
 
 
-def bulk_layer_ids(dataset: Dataset) -> set[str]:
+@per_version
+def bulk_layer_ids(dataset: Dataset) -> frozenset[str]:
     """The point layers with more than `BULK_THRESHOLD` mapped points: drawn as bulk canvas layers."""
     mapped = dataset.features[dataset.features["mapped"]]
     counts = mapped["layer"].value_counts()
-    return {spec.id for spec in dataset.catalog.thematic_layers
-            if "Point" in spec.geometry and counts.get(spec.id, 0) > BULK_THRESHOLD}
+    return frozenset(spec.id for spec in dataset.catalog.thematic_layers
+                     if "Point" in spec.geometry and counts.get(spec.id, 0) > BULK_THRESHOLD)
 
 
 def script_json(value: Any) -> str:
@@ -61,9 +62,11 @@ class BulkPoints(MacroElement):
         self.options_json = script_json(options)
 
 
-def popup_text(dataset: Dataset, spec: LayerSpec, lang: str = "zh") -> dict[str, Any]:
-    """The popup's labels and lookups in ``lang``, indexed by the row codes (`webgl.feature_rows`)."""
+@per_version
+def popup_text(dataset: Dataset, layer_id: str, lang: str = "zh") -> dict[str, Any]:
+    """The popup's labels and lookups of a layer in ``lang``, indexed by the row codes (`webgl.feature_rows`)."""
     catalog = dataset.catalog
+    spec = catalog.layers[layer_id]
     goals = {goal["goal_id"]: label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
              for _, goal in dataset.goals.iterrows()}
     indicators = [[f"{label({'zh': i['name_zh'], 'en': i['name_en']}, lang)}: {indicator_figure(i, lang)}"
@@ -118,7 +121,7 @@ def bulk_points(dataset: Dataset, spec: LayerSpec, kind: str, selection: Selecti
                   "dash": [3 * scale, 3 * scale] if hollow else None},
         "filter": {**filter_codes(dataset, selection),
                    "rows": kept_bits(dataset, part, selection) if needs_bits else None},
-        "popup": popup_text(dataset, spec, lang),
+        "popup": popup_text(dataset, spec.id, lang),
     }
     if files is None or gcj02:
         shown = part.assign(geometry=part.geometry.map(to_gcj02)) if gcj02 else part

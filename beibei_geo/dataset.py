@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +16,8 @@ from beibei_geo.errors import ValidationError
 from beibei_geo.readers import parse_number
 from beibei_geo.scenes import Presentation
 from beibei_geo.validate import inspect_data_dir
+
+T = TypeVar("T")
 
 #: Columns every thematic feature frame has, whatever optional properties its file carries.
 FEATURE_COLUMNS = ("layer", "id", "name", "name_en", "goal", "goals", "category", "township", "status",
@@ -114,3 +117,20 @@ def present(value: Any) -> bool:
 def extra_properties(row: pd.Series) -> list[tuple[str, Any]]:
     """(column, value) of a feature row's layer-specific properties (beyond `FEATURE_COLUMNS`) that have a value."""
     return [(name, value) for name, value in row.items() if name not in _STANDARD_COLUMNS and present(value)]
+
+
+def per_version(function: Callable[..., T]) -> Callable[..., T]:
+    """Memoise ``function(dataset, *args)`` by the data version and ``args`` (a version is a hash of the files,
+    so it names their content); the 64 newest entries are kept. For what every page run would recompute."""
+    cache: dict[tuple, T] = {}
+
+    @functools.wraps(function)
+    def memoised(dataset: Dataset, *args: Hashable) -> T:
+        key = (dataset.version, *args)
+        if key not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = function(dataset, *args)
+        return cache[key]
+
+    return memoised

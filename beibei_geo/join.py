@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from beibei_geo.dataset import Dataset
+from beibei_geo.dataset import Dataset, per_version
 
 
 def feature_goals(features: pd.DataFrame) -> pd.DataFrame:
@@ -70,6 +70,12 @@ def township_names(dataset: Dataset, features: pd.DataFrame) -> pd.Series:
     """Each feature's 街镇 as a name, whether the data gives a name or an NBS code ("" when none)."""
     by_code = dict(zip(townships(dataset)["code"], townships(dataset)["name"], strict=True))
     return features["township"].fillna("").map(lambda value: by_code.get(value, value))
+
+
+@per_version
+def feature_township_names(dataset: Dataset) -> pd.Series:
+    """`township_names` of every feature of ``dataset`` (computed once per data version)."""
+    return township_names(dataset, dataset.features)
 
 
 def features_per_township(dataset: Dataset, features: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from beibei_geo.basemaps import OFFLINE, Basemap
 from beibei_geo.bulkpoints import bulk_layer_ids, bulk_points
 from beibei_geo.catalog import APPROXIMATE, LayerSpec
 from beibei_geo.coords import to_gcj02
-from beibei_geo.dataset import Dataset, extra_properties
+from beibei_geo.dataset import Dataset, extra_properties, per_version
 from beibei_geo.filters import EVERYTHING, Selection
 from beibei_geo.formatting import indicator_figure
 from beibei_geo.i18n import TEXT, label, t
@@ -65,18 +65,10 @@ class _PopupContext:
     goal_names: dict[str, str]
     indicator_items: dict[str, str]
 
-    @classmethod
-    def of(cls, dataset: Dataset, lang: str) -> _PopupContext:
-        """The context of ``dataset`` in ``lang``, computed once per data version and language."""
-        key = (dataset.version, lang)
-        if key not in _POPUP_CONTEXTS:
-            if len(_POPUP_CONTEXTS) >= 16:
-                _POPUP_CONTEXTS.pop(next(iter(_POPUP_CONTEXTS)))
-            _POPUP_CONTEXTS[key] = cls._compute(dataset, lang)
-        return _POPUP_CONTEXTS[key]
-
-    @classmethod
-    def _compute(cls, dataset: Dataset, lang: str) -> _PopupContext:
+    @staticmethod
+    @per_version
+    def of(dataset: Dataset, lang: str) -> _PopupContext:
+        """The context of ``dataset`` in ``lang`` (computed once per data version and language)."""
         names = {goal["goal_id"]: label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
                  for _, goal in dataset.goals.iterrows()}
         items = {}
@@ -84,10 +76,7 @@ class _PopupContext:
             indicators = indicators_for_goals(dataset, [goal], headline_only=True)
             items[goal] = "".join(f"<li>{escape_text(label({'zh': i['name_zh'], 'en': i['name_en']}, lang))}: "
                                   f"{escape_text(indicator_figure(i, lang))}</li>" for _, i in indicators.iterrows())
-        return cls(names, items)
-
-
-_POPUP_CONTEXTS: dict[tuple[str, str], _PopupContext] = {}  # by (data version, language); a version names its content
+        return _PopupContext(names, items)
 
 
 def popup_html(dataset: Dataset, row: pd.Series, lang: str = "zh") -> str:
@@ -161,13 +150,13 @@ def _geojson(dataset: Dataset, features: pd.DataFrame, style: dict[str, Any], ho
 
 def _mapped_layers(dataset: Dataset, features: pd.DataFrame) -> Iterator[tuple[LayerSpec, pd.DataFrame]]:
     """(layer spec, its mapped rows of ``features``) for each thematic layer with any, in catalog order."""
-    mapped = features[features["mapped"]]
+    by_layer = dict(list(features[features["mapped"]].groupby("layer", sort=False)))
     for spec in dataset.catalog.thematic_layers:
-        layer = mapped[mapped["layer"] == spec.id]
-        if not layer.empty:
-            yield spec, layer
+        if spec.id in by_layer:
+            yield spec, by_layer[spec.id]
 
 
+@per_version
 def use_webgl(dataset: Dataset) -> bool:
     """True when the features folium would draw one by one (all but the bulk point layers) are too many for the
     folium map to stay fluid: more than `WEBGL_THRESHOLD`."""

@@ -99,7 +99,7 @@ def test_an_older_file_format_is_written_again(shipped, tmp_path):
 
 def test_popup_lookups_follow_the_row_codes(hostile):
     spec = hostile.catalog.layers["bench_points"]
-    text = popup_text(hostile, spec, "en")
+    text = popup_text(hostile, spec.id, "en")
     features = hostile.features[hostile.features["layer"] == "bench_points"]
     towns = township_names(hostile, features)
     for row, (_, feature), town in zip(feature_rows(hostile, features)[:50], features.iterrows(), towns, strict=False):

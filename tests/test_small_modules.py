@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from shapely.geometry import LineString, Point
 
 from beibei_geo.basemaps import OFFLINE, basemaps_from_config
 from beibei_geo.coords import to_gcj02, wgs84_to_gcj02
+from beibei_geo.dataset import per_version
 from beibei_geo.errors import SEVERITIES
 from beibei_geo.export import neutralise, to_csv_bytes, to_xlsx_bytes
 from beibei_geo.formatting import format_figure, format_number
@@ -126,3 +128,17 @@ def test_the_shipped_secrets_example_configures_three_basemaps():
     basemaps, problems = basemaps_from_config(config["basemaps"])
     assert problems == [] and [b.id for b in basemaps] == ["offline", "osm", "tianditu", "amap"]
     assert [b.crs for b in basemaps] == ["wgs84", "wgs84", "wgs84", "gcj02"]
+
+
+def test_per_version_memoises_by_data_version_and_arguments(shipped):
+    calls = []
+
+    @per_version
+    def layer_count(dataset, lang):
+        calls.append((dataset.version, lang))
+        return len(dataset.layers)
+
+    other = dataclasses.replace(shipped, version="other-content")
+    assert [layer_count(shipped, "zh"), layer_count(shipped, "zh"), layer_count(shipped, "en"),
+            layer_count(other, "zh")] == [len(shipped.layers)] * 4
+    assert calls == [(shipped.version, "zh"), (shipped.version, "en"), ("other-content", "zh")]

@@ -35,4 +35,4 @@ st.subheader(t("unmapped_title", lang, n=len(unmapped)))
 if unmapped.empty:
     st.caption(t("unmapped_none", lang))
 else:
-    st.dataframe(ui.places_table(dataset, unmapped, lang), hide_index=True, width="stretch")
+    st.html(ui.table_html(ui.places_table(dataset, unmapped, lang)))

@@ -10,6 +10,8 @@
 
   const cache = (window.__bbBulkCache = window.__bbBulkCache || {});
   const projections = new WeakMap(); // rows -> {crs code: {x, y}} at zoom 0
+  const DENSE = 500; // more markers than this in view, and they shrink (by the square root) …
+  const MIN_RADIUS = 0.3; // … to at least this share of the layer's radius
 
   function own(object, key) {
     return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
@@ -86,7 +88,7 @@
       const row = hit.layer._rows[hit.index];
       const name = document.createElement('span');
       name.textContent = row.n;
-      tip.options.offset = L.point(0, -hit.layer.options.style.radius);
+      tip.options.offset = L.point(0, -hit.layer._radius);
       tip.setLatLng(L.latLng(row.p[1], row.p[0])).setContent(name);
       tip._bbKey = key;
     }
@@ -239,41 +241,63 @@
       if (this._rows) this._draw(this._canvas.getContext('2d'), ratio);
     },
 
-    /** All shown rows in view as one path: fill once, stroke once. Keeps their canvas positions for hit tests. */
+    /** Every shown row in view as a copy of one pre-drawn marker (a sprite: far cheaper to rasterise than one
+     * path of thousands of dashed circles). Dense views get smaller markers so the spread stays readable.
+     * Keeps the rows' canvas positions for hit tests. */
     _draw(ctx, ratio) {
       const map = this._map;
-      const style = this.options.style;
-      const r = style.radius;
       const { x, y } = projected(this._rows, map.options.crs);
       const scale = map.getZoomScale(this._zoom, 0);
       const origin = map.getPixelOrigin().add(this._min);
-      const width = this._size.x + r;
-      const height = this._size.y + r;
-      this._hitX = new Float32Array(this._shown.length);
-      this._hitY = new Float32Array(this._shown.length);
-      this._hitIndex = new Int32Array(this._shown.length);
-      let n = 0;
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      ctx.beginPath();
+      const reach = this.options.style.radius + this.options.style.weight;
+      const inView = [];
       for (const i of this._shown) {
         const px = x[i] * scale - origin.x;
         const py = y[i] * scale - origin.y;
-        if (px < -r || py < -r || px > width || py > height) continue;
-        ctx.moveTo(px + r, py);
-        ctx.arc(px, py, r, 0, 2 * Math.PI);
-        this._hitX[n] = px;
-        this._hitY[n] = py;
-        this._hitIndex[n++] = i;
+        if (px >= -reach && py >= -reach && px <= this._size.x + reach && py <= this._size.y + reach) inView.push(i);
       }
-      ctx.fillStyle = ctx.strokeStyle = style.color;
-      ctx.globalAlpha = style.fillOpacity;
-      ctx.fill();
-      ctx.globalAlpha = 1;
-      ctx.lineWidth = style.weight;
-      ctx.setLineDash(style.dash || []);
-      ctx.stroke();
-      this._hits = n;
+      this._radius = Math.max(MIN_RADIUS, Math.min(1, Math.sqrt(DENSE / Math.max(inView.length, 1))))
+        * this.options.style.radius;
+      const sprite = this._sprite(ratio);
+      const half = sprite.width / ratio / 2;
+      this._hitX = new Float32Array(inView.length);
+      this._hitY = new Float32Array(inView.length);
+      this._hitIndex = Int32Array.from(inView);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      inView.forEach((i, k) => {
+        const px = x[i] * scale - origin.x;
+        const py = y[i] * scale - origin.y;
+        ctx.drawImage(sprite, px - half, py - half, 2 * half, 2 * half);
+        this._hitX[k] = px;
+        this._hitY[k] = py;
+      });
+      this._hits = inView.length;
       this.drawn = true;
+    },
+
+    /** One marker (fill, then the outline, dashed for approximate places) at the current radius. */
+    _sprite(ratio) {
+      const style = this.options.style;
+      const key = `${this._radius}/${ratio}`;
+      if (this._spriteKey !== key) {
+        const half = Math.ceil(this._radius + style.weight);
+        const sprite = document.createElement('canvas');
+        sprite.width = sprite.height = 2 * half * ratio;
+        const g = sprite.getContext('2d');
+        g.scale(ratio, ratio);
+        g.beginPath();
+        g.arc(half, half, this._radius, 0, 2 * Math.PI);
+        g.fillStyle = g.strokeStyle = style.color;
+        g.globalAlpha = style.fillOpacity;
+        g.fill();
+        g.globalAlpha = 1;
+        g.lineWidth = style.weight;
+        g.setLineDash(style.dash || []);
+        g.stroke();
+        this._spriteCanvas = sprite;
+        this._spriteKey = key;
+      }
+      return this._spriteCanvas;
     },
 
     /** The drawn row nearest to a layer point, within radius + tolerance: {layer, index, distance²} or null. */
@@ -281,7 +305,7 @@
       const px = layerPoint.x - this._min.x;
       const py = layerPoint.y - this._min.y;
       let best = -1;
-      let bestDistance = (this.options.style.radius + this.options.tolerance) ** 2;
+      let bestDistance = (this._radius + this.options.tolerance) ** 2;
       for (let k = 0; k < this._hits; k++) {
         const distance = (this._hitX[k] - px) ** 2 + (this._hitY[k] - py) ** 2;
         if (distance <= bestDistance) {
