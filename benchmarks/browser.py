@@ -88,26 +88,18 @@ INIT_SCRIPT = r"""
   const thematic = (L, l) => (l instanceof L.CircleMarker || l instanceof L.Polyline || l instanceof L.Marker)
     && !!l.feature && !!l.feature.properties
     && ('popup' in l.feature.properties || 'goal' in l.feature.properties);
-  // Drawn features on the folium map; markers in a MarkerCluster group count via getLayers() (and once), but
-  // only when the group really draws: its inner feature group is on the map (when the group's onAdd throws,
-  // e.g. "Map has no maxZoom specified", it keeps its markers yet shows nothing).
+  // Drawn features on the folium map: vector layers and markers of places, plus the rows that bulk canvas layers
+  // (large point layers drawn in one pass) drew; a bulk layer still loading its rows keeps the count negative.
   bb.count = () => {
     try {
       const w = bb.mapWindow();
       const map = bb.leaflet(w);
       if (!map) return -1;
-      const L = w.L;
-      const clustered = new Set();
       let n = 0;
       map.eachLayer(l => {
-        if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) {
-          const drawing = !!(l._featureGroup && l._featureGroup._map);
-          for (const m of l.getLayers()) { clustered.add(m); if (drawing && thematic(L, m)) n++; }
-        }
+        if (l.shownCount !== undefined) n += l.drawn ? l.shownCount : -1e9;
+        else if (thematic(w.L, l)) n++;
       });
-      map.eachLayer(l => { if (!clustered.has(l) && thematic(L, l)) n++; });
-      // Bulk canvas layers (many points drawn in one pass) count the rows they drew, once drawn.
-      map.eachLayer(l => { if (l.shownCount !== undefined) n += l.drawn ? l.shownCount : -1e9; });
       return n;
     } catch (err) { return -2; }
   };
