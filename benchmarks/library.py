@@ -16,12 +16,16 @@ from typing import Any
 from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.filters import Selection
 from beibei_geo.join import township_names
-from beibei_geo.mapview import build_map
+from beibei_geo.mapview import base_map, thematic_groups
 from beibei_geo.webgl import WebglFiles, deck, write_files
 
 
-def _folium_build(dataset: Dataset) -> None:
-    fmap = build_map(dataset, dataset.features)
+def _folium_build(dataset: Dataset, files: WebglFiles) -> None:
+    """What the overview does on every run: the base map (base layers by URL), the feature groups (large point
+    layers as bulk layers reading the files), rendered."""
+    fmap = base_map(dataset, base_urls=files.base_geojson)
+    for group in thematic_groups(dataset, dataset.features, files=files):
+        group.add_to(fmap)
     fmap.get_root().render()
 
 
@@ -38,9 +42,9 @@ def _webgl_spec(dataset: Dataset, files: WebglFiles) -> None:
 
 def map_builders(dataset: Dataset, static: Path) -> dict[str, Callable[[], Any]]:
     """Name → function building the map of ``dataset``: the folium map (built and rendered on every run), the
-    WebGL files (written once per data version) and the WebGL spec (built on every run)."""
+    map files (written once per data version) and the WebGL spec (built on every run)."""
     files = write_files(dataset, static)
-    return {"folium": lambda: _folium_build(dataset), "webgl-files": lambda: _webgl_files(dataset),
+    return {"folium": lambda: _folium_build(dataset, files), "webgl-files": lambda: _webgl_files(dataset),
             "webgl-spec": lambda: _webgl_spec(dataset, files)}
 
 

@@ -200,7 +200,7 @@ def results_table(scenarios: dict[str, Any]) -> str:
 def library_table(scenarios: dict[str, Any]) -> str:
     builders = ["folium", "webgl-files", "webgl-spec"]  # the keys of benchmarks.library.map_builders
     head = ["scenario", "features", "load + validate (s)", "join (s)", "folium map build + render (s)",
-            "WebGL files, once per version (s)", "WebGL spec, per run (s)"]
+            "map files, once per version (s)", "WebGL spec, per run (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, scenario in scenarios.items():
         median = scenario["library"]["median"]
