@@ -87,10 +87,12 @@ def popup_text(dataset: Dataset, layer_id: str, lang: str = "zh") -> dict[str, A
     }
 
 
-def layer_part(dataset: Dataset, spec: LayerSpec, kind: str) -> pd.DataFrame:
-    """The mapped features of ``spec`` drawn as ``kind`` (exact: filled; approximate: hollow), as in the files."""
+@per_version
+def layer_part(dataset: Dataset, layer_id: str, kind: str) -> pd.DataFrame:
+    """The mapped features of layer ``layer_id`` drawn as ``kind`` (exact: filled; approximate: hollow), as in the
+    files."""
     features = dataset.features
-    part = features[(features["layer"] == spec.id) & features["mapped"]]
+    part = features[(features["layer"] == layer_id) & features["mapped"]]
     return part[part["location_precision"].isin(APPROXIMATE) == (kind == "approximate")]
 
 
@@ -112,7 +114,7 @@ def bulk_points(dataset: Dataset, spec: LayerSpec, kind: str, selection: Selecti
     code, which `filter_features` matches against the data's own codes only), the kept rows go as `kept_bits`.
     The caller adds only the layers ``selection.layers`` allows. ``scale`` enlarges markers (presentations).
     """
-    part = layer_part(dataset, spec, kind)
+    part = layer_part(dataset, spec.id, kind)
     needs_bits = bool(selection.text) or not set(selection.towns) <= set(town_index(dataset))
     hollow = kind == "approximate"
     options: dict[str, Any] = {

@@ -90,7 +90,7 @@ def point_groups(dataset: Dataset, selection: Selection, files: WebglFiles | Non
     for spec in point_specs(dataset, selection):
         group = folium.FeatureGroup(name=spec.id)
         for kind in ("exact", "approximate"):
-            if not layer_part(dataset, spec, kind).empty:
+            if not layer_part(dataset, spec.id, kind).empty:
                 bulk_points(dataset, spec, kind, selection, files).add_to(group)
         groups.append(group)
     return groups

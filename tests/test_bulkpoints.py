@@ -75,7 +75,7 @@ def test_rows_and_details_files_are_aligned_and_carry_the_popup(hostile, tmp_pat
             details = json.loads((folder / details_url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
             assert len(details) == len(rows)
     feature = hostile.features.set_index("id").loc["bench-point-2"]
-    part = layer_part(hostile, hostile.catalog.layers["bench_points"], "exact")
+    part = layer_part(hostile, "bench_points", "exact")
     row = feature_rows(hostile, part)[0]
     detail = detail_rows(hostile, part)[0]
     assert row["id"] == "bench-point-2"
@@ -117,7 +117,7 @@ def test_popup_lookups_follow_the_row_codes(hostile):
     Selection(towns=("500109001", "静观镇")),  # a code: filter_features matches it against the data's codes only
 ])
 def test_what_codes_cannot_say_goes_as_one_bit_per_row(hostile, selection):
-    part = layer_part(hostile, hostile.catalog.layers["bench_points"], "approximate")
+    part = layer_part(hostile, "bench_points", "approximate")
     bits = np.unpackbits(np.frombuffer(base64.b64decode(kept_bits(hostile, part, selection)), np.uint8),
                          bitorder="little")
     rows = feature_rows(hostile, part)
