@@ -16,10 +16,10 @@ import xstatic.pkg.leaflet as xs_leaflet
 #: URL under which Streamlit static serving exposes ``static/vendor`` beside ``app.py``.
 VENDOR_URL = "/app/static/vendor"
 _SOURCES = {"leaflet": Path(xs_leaflet.BASE_DIR), "beibei": Path(__file__).parent / "js"}
-MAP_JS = (("leaflet", "leaflet/leaflet.js"),)  # no jQuery: only folium.Popup needs it, and no map uses one
+#: Leaflet, then the app's bulk point layer and popups (`beibei_geo.bulkpoints`). No jQuery: only folium.Popup
+#: needs it, and no map uses one.
+MAP_JS = (("leaflet", "leaflet/leaflet.js"), ("bb_bulk_points", "beibei/bulk_points.js"))
 MAP_CSS = (("leaflet_css", "leaflet/leaflet.css"),)
-#: The bulk canvas point layer (`beibei_geo.bulkpoints`): loaded after Leaflet when a map uses it.
-BULK_POINTS_JS = ("bb_bulk_points", "beibei/bulk_points.js")
 
 
 def install_vendor_assets(static_dir: Path) -> Path:
@@ -45,10 +45,8 @@ def asset_source(relative: str) -> Path:
     return _SOURCES[package] / rest
 
 
-def asset_urls(base_url: str = VENDOR_URL,
-               bulk_points: bool = False) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(default_js, default_css) lists for a folium map, pointing at ``base_url``; with ``bulk_points``, the
-    bulk point layer's script too."""
-    js = [(name, f"{base_url}/{path}") for name, path in (*MAP_JS, *([BULK_POINTS_JS] if bulk_points else []))]
+def asset_urls(base_url: str = VENDOR_URL) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(default_js, default_css) lists for a folium map, pointing at ``base_url``."""
+    js = [(name, f"{base_url}/{path}") for name, path in MAP_JS]
     css = [(name, f"{base_url}/{path}") for name, path in MAP_CSS]
     return js, css

@@ -96,6 +96,32 @@ def layer_part(dataset: Dataset, layer_id: str, kind: str) -> pd.DataFrame:
     return part[part["location_precision"].isin(APPROXIMATE) == (kind == "approximate")]
 
 
+@per_version
+def row_numbers(dataset: Dataset, layer_id: str, kind: str) -> dict[str, int]:
+    """Each feature's row in the files of a layer part (its first, for a multi-part shape), by feature id."""
+    part = layer_part(dataset, layer_id, kind)
+    starts = np.cumsum([0] + [len(geometry_parts(geometry)) for geometry in part.geometry])[:-1]
+    return dict(zip(part["id"], starts.tolist(), strict=True))
+
+
+class FilePopups(MacroElement):
+    """Popups for the features of a folium GeoJson (its parent) built in the browser from the layer part's rows and
+    details files (fetched on the first click) instead of inline HTML: each feature carries only its ``row``."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.BbBulkPoints.bindFilePopups({{ this._parent.get_name() }}, {{ this.options_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, dataset: Dataset, layer_id: str, kind: str, files: WebglFiles, lang: str):
+        super().__init__()
+        self._name = "FilePopups"
+        self.options_json = script_json({"url": files.layers[layer_id][kind],
+                                         "detailsUrl": files.details[layer_id][kind],
+                                         "popup": popup_text(dataset, layer_id, lang)})
+
+
 def kept_bits(dataset: Dataset, part: pd.DataFrame, selection: Selection) -> str:
     """Which rows of ``part`` (as `webgl.feature_rows` orders them) `filter_features` keeps: a bit per row, bit i
     in byte i // 8, base64. Small (6 kB for 50,000 rows) where a list of ids would be a megabyte."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 
-from beibei_geo.assets import BULK_POINTS_JS, MAP_CSS, MAP_JS, asset_source
+from beibei_geo.assets import MAP_CSS, MAP_JS, asset_source
 from beibei_geo.dataset import Dataset
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.i18n import t
@@ -36,7 +36,7 @@ def map_html(dataset: Dataset, goals: tuple[str, ...] = (), lang: str = "zh") ->
     fmap = build_map(dataset, features, lang, bounds=feature_bounds(features), asset_base=_PLACEHOLDER,
                      selection=Selection(goals=goals))
     html = fmap.get_root().render()
-    for _name, relative in (*MAP_JS, BULK_POINTS_JS):
+    for _name, relative in MAP_JS:
         html = html.replace(f'<script src="{_PLACEHOLDER}/{relative}"></script>',
                             f"<script>{_inline_js(relative)}</script>")
     for _name, relative in MAP_CSS:

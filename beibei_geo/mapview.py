@@ -20,7 +20,7 @@ from branca.element import MacroElement, Template
 
 from beibei_geo.assets import VENDOR_URL, asset_urls
 from beibei_geo.basemaps import OFFLINE, Basemap
-from beibei_geo.bulkpoints import bulk_layer_ids, bulk_points
+from beibei_geo.bulkpoints import FilePopups, bulk_layer_ids, bulk_points, row_numbers
 from beibei_geo.catalog import APPROXIMATE, LayerSpec
 from beibei_geo.coords import to_gcj02
 from beibei_geo.dataset import Dataset, extra_properties, per_version
@@ -118,20 +118,26 @@ def _display_geometry(frame: gpd.GeoDataFrame, basemap: Basemap) -> gpd.GeoSerie
     return frame.geometry.map(to_gcj02) if basemap.gcj02 else frame.geometry
 
 
-def _collection(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap) -> dict[str, Any]:
+def _collection(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
+                rows: dict[str, int] | None) -> dict[str, Any]:
+    """The features with their escaped name (the tooltip) and either their ``row`` in the map files, from which the
+    browser builds the popup, or the popup HTML itself (without files)."""
     geometries = _display_geometry(features, basemap)
     return {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "geometry": geometry.__geo_interface__,
-             "properties": {"name": escape_text(row["name"]), "popup": popup_html(dataset, row, lang)}}
+             "properties": {"name": escape_text(row["name"]),
+                            **({"row": rows[row["id"]]} if rows else {"popup": popup_html(dataset, row, lang)})}}
             for geometry, (_, row) in zip(geometries, features.iterrows(), strict=True)
         ],
     }
 
 
-def _geojson(dataset: Dataset, features: pd.DataFrame, style: dict[str, Any], hollow: bool, lang: str,
-             basemap: Basemap, scale: float) -> folium.GeoJson:
+def _geojson(dataset: Dataset, features: pd.DataFrame, spec: LayerSpec, kind: str, lang: str, basemap: Basemap,
+             scale: float, files: WebglFiles | None) -> folium.GeoJson:
+    """One part of a layer as folium GeoJson with a constant style; popups from ``files`` when given."""
+    style, hollow = spec.style, kind == "approximate"
     color = style.get("color", "#333333")
     points = features.geometry.geom_type.isin(["Point", "MultiPoint"]).all()
     constant_style = {"color": color, "weight": style.get("weight", 2) * scale, "dashArray": style.get("dash_array"),
@@ -139,13 +145,16 @@ def _geojson(dataset: Dataset, features: pd.DataFrame, style: dict[str, Any], ho
     marker = folium.CircleMarker(radius=style.get("radius", 7) * scale, weight=2 * scale, color=color, fill=True,
                                  fill_color=color, fill_opacity=0.2 if hollow else 0.85,
                                  dash_array="3 3" if hollow else None) if points else None
-    return folium.GeoJson(
-        _collection(dataset, features, lang, basemap),
+    layer = folium.GeoJson(
+        _collection(dataset, features, lang, basemap, row_numbers(dataset, spec.id, kind) if files else None),
         marker=marker,
         style_function=lambda _feature: constant_style,
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
+        popup=None if files else folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
     )
+    if files:
+        FilePopups(dataset, spec.id, kind, files, lang).add_to(layer)
+    return layer
 
 
 def _mapped_layers(dataset: Dataset, features: pd.DataFrame) -> Iterator[tuple[LayerSpec, pd.DataFrame]]:
@@ -184,7 +193,7 @@ def thematic_groups(dataset: Dataset, features: pd.DataFrame, lang: str = "zh", 
             if spec.id in bulk:
                 bulk_points(dataset, spec, kind, selection, files, lang, scale, basemap.gcj02).add_to(group)
             else:
-                _geojson(dataset, part, spec.style, kind == "approximate", lang, basemap, scale).add_to(group)
+                _geojson(dataset, part, spec, kind, lang, basemap, scale, files).add_to(group)
         groups.append(group)
     return groups
 
@@ -241,7 +250,7 @@ def base_map(dataset: Dataset, lang: str = "zh", basemap: Basemap = OFFLINE,
     fmap = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
                       zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True)
     fmap.options["maxZoom"] = MAX_ZOOM  # folium sets it on tiles only
-    fmap.default_js, fmap.default_css = asset_urls(asset_base, bulk_points=bool(bulk_layer_ids(dataset)))
+    fmap.default_js, fmap.default_css = asset_urls(asset_base)
     if basemap.url:
         attribution = escape_text(basemap.attribution or basemap.name(lang))  # folium refuses tiles without one
         folium.TileLayer(basemap.url, attr=attribution, name=escape_text(basemap.name(lang)),

@@ -84,10 +84,11 @@ INIT_SCRIPT = r"""
     return null;
   };
   // A drawn thematic feature: a vector layer or marker made from a GeoJSON feature of a place (the real app's
-  // features carry a popup, the naive app's their goal; base layers such as the district outline have neither).
+  // features carry their row in the map files, the naive app's their goal; base layers such as the district
+  // outline have neither).
   const thematic = (L, l) => (l instanceof L.CircleMarker || l instanceof L.Polyline || l instanceof L.Marker)
     && !!l.feature && !!l.feature.properties
-    && ('popup' in l.feature.properties || 'goal' in l.feature.properties);
+    && ('row' in l.feature.properties || 'goal' in l.feature.properties);
   // Drawn features on the folium map: vector layers and markers of places, plus the rows that bulk canvas layers
   // (large point layers drawn in one pass) drew; a bulk layer still loading its rows keeps the count negative.
   bb.count = () => {

@@ -40,7 +40,9 @@ SOURCE_TEXT = "报道《北碚 党建引领争创“八个一流”》"
 # --- JavaScript evaluated inside the map frame. `MAP` finds folium's Leaflet map object.
 MAP = "Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k]).find(v => v && v.eachLayer)"
 IS_VECTOR = "(l instanceof L.CircleMarker || l instanceof L.Polyline)"
-IS_THEMATIC = f"({IS_VECTOR} && l.feature && l.feature.properties && 'popup' in l.feature.properties)"
+# A place's feature carries its row in the map files (the app) or its popup HTML (a standalone export).
+IS_THEMATIC = (f"({IS_VECTOR} && l.feature && l.feature.properties && ('row' in l.feature.properties || "
+               "'popup' in l.feature.properties))")
 COUNT_DRAWN = f"() => {{ const map = {MAP}; let n = 0; map.eachLayer(l => {{ if {IS_VECTOR} n++; }}); return n; }}"
 COUNT_THEMATIC = f"() => {{ const map = {MAP}; let n = 0; map.eachLayer(l => {{ if {IS_THEMATIC} n++; }}); return n; }}"
 THEMATIC_MARKERS = f"""() => {{
@@ -438,11 +440,13 @@ def test_hostile_names_show_as_text(browser, hostile_url):
     with guarded_page(browser) as (page, outside):
         page.goto(hostile_url)  # everything, then only the parks (so no other marker sits on a park)
         _, frame = map_frame(page, thematic=mapped_feature_count())
-        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+        unplaced = page.locator("[data-testid='stHtml'] table")  # the places without a location, as text
+        expect(unplaced.get_by_role("cell", name=HOSTILE_NAMES["新北温泉公园"], exact=True)).to_be_visible()
+        expect(unplaced.get_by_role("cell", name=HOSTILE_DESCRIPTION, exact=True)).to_be_visible()
         first_load = page.evaluate(XSS), frame.evaluate(XSS), created_elements(page, frame)
         page.goto(f"{hostile_url}/?layers=parks")
         element, frame = map_frame(page)
-        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+        expect(unplaced.get_by_role("cell", name=HOSTILE_NAMES["新北温泉公园"], exact=True)).to_be_visible()
         markers = {html.unescape(m["name"]): m for m in frame.evaluate(THEMATIC_MARKERS)}
         hostile = [name for name in HOSTILE_NAMES.values() if name in markers]
         assert len(hostile) == 3, markers.keys()

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from streamlit_folium import _get_feature_group_string
 
-from beibei_geo.assets import asset_urls, install_vendor_assets
+from beibei_geo.assets import install_vendor_assets
 from beibei_geo.bulkpoints import bulk_points, layer_part
 from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.filters import Selection, filter_features
@@ -64,7 +64,6 @@ def site(tmp_path_factory) -> Iterator[Site]:
     files = write_files(dataset, www / "app" / "static")
     for name, groups in (("map.html", ()), ("inline.html", point_groups(dataset, Selection(), None))):
         fmap = base_map(dataset)
-        fmap.default_js = asset_urls(bulk_points=True)[0]
         for group in groups:
             group.add_to(fmap)
         (www / name).write_text(fmap.get_root().render(), encoding="utf-8")

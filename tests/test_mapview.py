@@ -127,7 +127,6 @@ def test_large_point_layers_become_bulk_canvas_layers_offline(shipped):
     html = build_map(dataset, dataset.features).get_root().render()
     assert "L.bbBulkPoints" in html and "/app/static/vendor/beibei/bulk_points.js" in html
     assert re.findall(r"https?://[^\s\"')]+", html) == []
-    assert "bulk_points.js" not in build_map(shipped, features).get_root().render()  # small layers: markers
 
 
 def test_only_many_lines_or_polygons_switch_to_webgl(shipped, tmp_path):

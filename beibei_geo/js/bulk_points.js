@@ -3,6 +3,7 @@
  * The rows ([{p: [lon, lat], id, n, m, s, t, c, l}], see beibei_geo/webgl.py) come inline or from a URL fetched
  * once per page: window.__bbBulkCache keeps one promise per URL, so a layer made again for a new filter reuses
  * the parsed rows. Hover shows the name, a click a popup whose details file is fetched on the first click.
+ * bindFilePopups gives a folium GeoJson layer (smaller layers, lines, areas) the same popups from the same files.
  * Every string from the data reaches the page through textContent only.
  */
 (function (L) {
@@ -158,6 +159,26 @@
       root.append(element('b', labels.indicators), list);
     }
     return root;
+  }
+
+  /** Popups for the features of a folium GeoJson layer that carry only their `row` in a layer part's files: built
+   * like a bulk layer's popup from the rows and details files (fetched on the first click, then cached). */
+  function bindFilePopups(geojson, options) {
+    geojson.on('click', (event) => {
+      const layer = event.propagatedFrom || event.layer;
+      const index = layer.feature.properties.row;
+      const map = geojson._map;
+      const details = load(options.detailsUrl).catch((error) => {
+        console.error('bbFilePopups:', error);
+        return [];
+      });
+      Promise.all([load(options.url), details]).then(([rows, items]) => {
+        if (geojson._map !== map) return; // removed meanwhile
+        const anchor = layer.getLatLng ? layer.getLatLng() : event.latlng;
+        L.popup({ maxWidth: 380 }).setLatLng(anchor)
+          .setContent(popupContent(rows[index], items[index] || {}, options.popup)).openOn(map);
+      }, (error) => console.error('bbFilePopups:', error));
+    });
   }
 
   // ------------------------------------------------------------------------------------------------- layer
@@ -334,5 +355,6 @@
 
   L.BbBulkPoints.filterRows = filterRows;
   L.BbBulkPoints.layersOf = layersOf;
+  L.BbBulkPoints.bindFilePopups = bindFilePopups;
   L.bbBulkPoints = (options) => new L.BbBulkPoints(options);
 })(window.L);
