@@ -4,6 +4,7 @@ files, the popup lookups and the filter codes (their browser evaluation is in te
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,9 +12,10 @@ from pathlib import Path
 import folium
 import numpy as np
 import pytest
+from shapely.geometry import MultiPoint
 
 from beibei_geo.assets import asset_urls, install_vendor_assets
-from beibei_geo.bulkpoints import BulkPoints, bulk_points, kept_bits, layer_part, popup_text, script_json
+from beibei_geo.bulkpoints import BulkPoints, bulk_points, kept_bits, layer_part, popup_text, row_numbers, script_json
 from beibei_geo.catalog import PRECISIONS
 from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.filters import Selection, filter_features
@@ -145,3 +147,24 @@ def test_the_script_is_installed_and_linked(tmp_path):
     assert (root / relative).read_text(encoding="utf-8").startswith("/* L.bbBulkPoints")
     assert [url for _, url in asset_urls()[0]] == ["/app/static/vendor/leaflet/leaflet.js",
                                                    f"/app/static/vendor/{relative}"]  # after Leaflet
+
+
+def test_each_feature_finds_its_row_in_the_files(shipped, tmp_path):
+    """The `row` a folium feature carries points at that feature's row (its first part's) in the layer part's file,
+    also after a multi-part shape (one row per part)."""
+    features = shipped.features.copy()
+    first = features.index[features["mapped"] & (features.geometry.geom_type == "Point")][0]
+    point = features.at[first, "geometry"]
+    features.at[first, "geometry"] = MultiPoint([point, (point.x + 0.001, point.y)])
+    dataset = dataclasses.replace(shipped, version="multi-part-test")  # other content, other version
+    dataset.__dict__["features"] = features
+    files = write_files(dataset, tmp_path / "static")
+    folder = tmp_path / "static" / "webgl" / dataset.version
+    checked = 0
+    for spec in dataset.catalog.thematic_layers:
+        for kind, url in files.layers[spec.id].items():
+            rows = json.loads((folder / url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
+            numbers = row_numbers(dataset, spec.id, kind)
+            assert all(rows[number]["id"] == feature_id for feature_id, number in numbers.items())
+            checked += len(numbers)
+    assert checked == int(features["mapped"].sum())
