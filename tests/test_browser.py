@@ -10,15 +10,9 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import tomllib
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from beibei_geo.catalog import load_catalog
 from beibei_geo.i18n import TEXT
+from benchmarks.servers import streamlit_server as benchmark_server
 from tests.conftest import DATA, PROJECT, mapped_feature_count
 
 ARTIFACTS = PROJECT / "test-artifacts"
@@ -94,49 +89,12 @@ def count_line(n: int, m: int, lang: str = "zh") -> str:
 
 
 # ------------------------------------------------------------------------------------------- servers
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)  # polling the health endpoint, not synchronising on time
-    pytest.fail(f"streamlit did not become healthy in {timeout} s:\n{log.read_text()}")
-
-
 @contextmanager
 def streamlit_server(data_dir: Path, log: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port with BEIBEI_DATA_DIR=data_dir; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "BEIBEI_DATA_DIR": str(data_dir)}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process, log)
-        yield url
-        if process.poll() is not None:
-            pytest.fail(f"streamlit died during the tests ({process.returncode}):\n{log.read_text()}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """`streamlit run app.py` on a free loopback port with BEIBEI_DATA_DIR=data_dir; yields its URL. The benchmark
+    harness's server, so tests and benchmarks start the app one way."""
+    with benchmark_server("real", data_dir, log) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
