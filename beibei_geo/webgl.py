@@ -1,9 +1,11 @@
-"""The WebGL map for large data: deck.gl (Streamlit's built-in ``st.pydeck_chart``), data served once by URL.
+"""The map files, and the WebGL map for many lines or polygons (deck.gl, Streamlit's built-in ``st.pydeck_chart``).
 
-Each layer's features are written once per data version as slim JSON rows into the app's static folder. A spec
-names them by URL, so a filter change sends only a few kB: which layers are visible and one filter expression
-that deck.gl evaluates on the rows it already has. No basemap is loaded (``map_provider=None``): the district
-outline, neighbours and 街镇 seats are layers of their own, so the map works offline.
+`write_files` writes, once per data version, into the app's static folder: each layer part's slim JSON rows and
+popup details, and the base layers (as rows for deck.gl, as display GeoJSON for folium). Both maps fetch them by
+URL, once per browser. A deck.gl spec names them by URL, so a filter change sends only a few kB: which layers are
+visible and one filter expression that deck.gl evaluates on the rows it already has. No basemap is loaded
+(``map_provider=None``): the district outline, neighbours and 街镇 seats are layers of their own, so the map works
+offline.
 """
 
 from __future__ import annotations
