@@ -4,6 +4,7 @@ One layer part (a thematic layer's exact or approximate points) is fetched once 
 `webgl.write_files` writes, drawn on one canvas and filtered in the browser, so a filter change sends only
 the filter codes and the popup's labels. The options reach the page as JSON in which ``<``, ``>`` and ``&`` are
 escaped: no value can close the script, and the JS shows every string from the data as text only.
+`FilePopups` gives the folium GeoJson layers (small point layers, lines, areas) the same popups from the same files.
 """
 
 from __future__ import annotations

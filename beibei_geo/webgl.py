@@ -144,8 +144,8 @@ FILE_FORMAT = 3
 
 
 def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
-    """This data version's files under ``static_dir/webgl/<version>/``: written once (cheap when they exist);
-    folders of older versions beyond the newest `KEEP_VERSIONS` are removed."""
+    """This data version's files under ``static_dir/webgl/<version>/``: written once (a stat and a read when they
+    exist, as on most page runs); writing a version removes the folders beyond the newest `KEEP_VERSIONS`."""
     root = static_dir / "webgl"
     folder = root / dataset.version
     url = f"{WEBGL_URL}/{dataset.version}"
@@ -182,11 +182,11 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
         (staging / ".complete").write_text(stamp, encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
-    versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                      key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in versions[KEEP_VERSIONS:]:
-        if old != folder:
-            shutil.rmtree(old, ignore_errors=True)
+        versions = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                          key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in versions[KEEP_VERSIONS:]:
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
     return WebglFiles(dataset.version, layers, base, base_geojson, details)
 
 

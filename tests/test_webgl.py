@@ -12,7 +12,7 @@ from shapely.geometry import shape
 from beibei_geo.dataset import load_dataset
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.join import township_names
-from beibei_geo.webgl import WEBGL_THRESHOLD, deck, feature_rows, filter_expression, write_files
+from beibei_geo.webgl import KEEP_VERSIONS, WEBGL_THRESHOLD, deck, feature_rows, filter_expression, write_files
 from benchmarks.synthetic import make_data_dir
 
 
@@ -109,3 +109,17 @@ def test_base_layers_for_the_folium_map_are_valid_display_geojson(shipped, tmp_p
             drawn = shape(feature["geometry"])
             assert drawn.is_valid and drawn.geom_type.removeprefix("Multi") == original.geom_type.removeprefix("Multi")
             assert drawn.hausdorff_distance(original) < 0.0002  # simplified for display by about 5 m
+
+
+def test_writing_a_version_keeps_only_the_newest_folders(shipped, tmp_path):
+    static = tmp_path / "static"
+    for number in range(KEEP_VERSIONS + 2):  # older versions, each a folder with an older mtime
+        old = static / "webgl" / f"old-{number}"
+        old.mkdir(parents=True)
+        os.utime(old, (1_000_000 + number, 1_000_000 + number))
+    write_files(shipped, static)
+    kept = sorted(p.name for p in (static / "webgl").iterdir() if not p.name.startswith("."))
+    assert KEEP_VERSIONS == 3 and kept == sorted([shipped.version, "old-4", "old-3"])  # the new one, the 2 newest
+    (static / "webgl" / "old-4").rmdir()
+    write_files(shipped, static)  # already written: nothing is listed or removed
+    assert sorted(p.name for p in (static / "webgl").iterdir()) == sorted([shipped.version, "old-3"])
