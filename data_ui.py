@@ -220,10 +220,9 @@ def _show_staged(data_dir: Path, staged: StagedImport, who: str, lang: str) -> N
     preview = preview_dataset(data_dir, staged)
     st.subheader(t("import_preview", lang))
     if staged.target in preview.catalog.layers and preview.catalog.layers[staged.target].thematic:
-        features = preview.features[preview.features["layer"] == staged.target]
         touched = tuple(c.key for c in staged.changes if c.kind != "removed")[:50]  # name what the import adds
-        ui.show_map(preview, features, lang, OFFLINE, height=420, key="import_preview_map", labels=touched,
-                    selection=Selection(layers=(staged.target,)))
+        ui.show_map(preview, lang, OFFLINE, Selection(layers=(staged.target,)), height=420, key="import_preview_map",
+                    labels=touched)
     elif staged.target in preview.layers:
         st.dataframe(pd.DataFrame(preview.layers[staged.target].drop(columns="geometry")), hide_index=True)
     elif staged.target == "indicators":

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
+import map_component
 from beibei_geo.assets import install_vendor_assets
 from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
-from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset
+from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset, per_version
 from beibei_geo.deck import build_pdf, build_pptx
 from beibei_geo.errors import BeibeiGeoError
 from beibei_geo.filters import EVERYTHING, Selection, filter_features
 from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
-from beibei_geo.join import feature_township_names
+from beibei_geo.join import feature_goal_table, feature_township_names
 from beibei_geo.mapview import (
     base_map,
     escape_text,
@@ -132,8 +132,13 @@ def md_escape(text: str) -> str:
 
 
 def goal_label(dataset: Dataset, goal_id: str, lang: str) -> str:
-    goal = dataset.goals.set_index("goal_id").loc[goal_id]
-    return label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
+    return _goal_labels(dataset, lang)[goal_id]
+
+
+@per_version
+def _goal_labels(dataset: Dataset, lang: str) -> dict[str, str]:
+    return {goal["goal_id"]: label({"zh": goal["name_zh"], "en": goal["name_en"]}, lang)
+            for goal in dataset.goals.to_dict("records")}
 
 
 def swatch_line(text: str, color: str | None, size: int = 13) -> str:
@@ -219,33 +224,55 @@ def basemap_choice(lang: str) -> Basemap:
 
 
 def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
-    return filter_features(dataset.features, selection, feature_township_names(dataset))
+    return filter_features(dataset.features, selection, feature_township_names(dataset), feature_goal_table(dataset))
 
 
-def show_map(dataset: Dataset, features: pd.DataFrame, lang: str, basemap: Basemap,
+def show_map(dataset: Dataset, lang: str, basemap: Basemap, selection: Selection = EVERYTHING,
              bounds: list[list[float]] | None = None, height: int = 620, key: str = "map",
-             labels: tuple[str, ...] = (), scale: float = 1.0, selection: Selection = EVERYTHING) -> None:
-    """The map of ``features`` (what ``selection`` picks from ``dataset``), with the legend under it.
+             labels: tuple[str, ...] = (), scale: float = 1.0) -> None:
+    """The map of what ``selection`` keeps of ``dataset``, with the legend under it.
 
-    Normal data: folium, a stable base map with the filtered layers as feature groups. Large data: WebGL.
+    Normal data: folium, a stable base map with the filtered layers as feature groups, each rendered once per data
+    version and view (a filter change renders only the layers). Large data: WebGL.
     ``labels`` names features to label permanently; ``scale`` enlarges markers (presentations).
     """
     if use_webgl(dataset):
-        _show_webgl_map(dataset, features, lang, bounds, height, key, labels, scale, selection)
+        _show_webgl_map(dataset, lang, bounds, height, key, labels, scale, selection)
         return
-    files = write_files(dataset, STATIC_DIR)  # written once per data version; the browser fetches them once
-    fmap = base_map(dataset, lang, basemap, bounds, base_urls=files.base_geojson)
-    groups = thematic_groups(dataset, features, lang, basemap, scale, selection, files)
+    write_files(dataset, STATIC_DIR)  # once per data version (a stat on other runs); the browser fetches them once
+    view = tuple(map(tuple, bounds)) if bounds else None
+    map_component.show(_rendered_base(dataset, lang, basemap, view),
+                       _rendered_layers(dataset, lang, basemap, selection, labels, scale), height, key)
+    st.html(_legend(dataset, lang, selection))
+
+
+@per_version
+def _rendered_base(dataset: Dataset, lang: str, basemap: Basemap,
+                   bounds: tuple[tuple[float, ...], ...] | None) -> map_component.RenderedMap:
+    files = write_files(dataset, STATIC_DIR)
+    return map_component.render_map(base_map(dataset, lang, basemap, list(map(list, bounds)) if bounds else None,
+                                             base_urls=files.base_geojson))
+
+
+@per_version
+def _rendered_layers(dataset: Dataset, lang: str, basemap: Basemap, selection: Selection, labels: tuple[str, ...],
+                     scale: float) -> map_component.Rendered | None:
+    features = filtered_features(dataset, selection)
+    groups = thematic_groups(dataset, features, lang, basemap, scale, selection, write_files(dataset, STATIC_DIR))
     if labels:
         groups.append(label_group(features, labels, basemap))
-    st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=height,
-              use_container_width=True, key=key)
-    st.html(legend_html(legend_entries(dataset, features, lang), lang))
+    return map_component.render_groups(groups) if groups else None
 
 
-def _show_webgl_map(dataset: Dataset, features: pd.DataFrame, lang: str, bounds: list[list[float]] | None,
-                    height: int, key: str, labels: tuple[str, ...], scale: float, selection: Selection) -> None:
+@per_version
+def _legend(dataset: Dataset, lang: str, selection: Selection) -> str:
+    return legend_html(legend_entries(dataset, filtered_features(dataset, selection), lang), lang)
+
+
+def _show_webgl_map(dataset: Dataset, lang: str, bounds: list[list[float]] | None, height: int, key: str,
+                    labels: tuple[str, ...], scale: float, selection: Selection) -> None:
     """The deck.gl map: data by URL, filtered in the browser; a click shows the place's details under the map."""
+    features = filtered_features(dataset, selection)
     west, south, east, north = dataset.catalog.district_bbox
     files = write_files(dataset, STATIC_DIR)  # written once per data version
     previous = st.session_state.get(key)
@@ -257,7 +284,7 @@ def _show_webgl_map(dataset: Dataset, features: pd.DataFrame, lang: str, bounds:
     st.caption(t("webgl_notice", lang))
     if selection.text and len(features) > MAX_INLINE:
         st.warning(t("webgl_search_capped", lang, n=MAX_INLINE))
-    st.html(legend_html(legend_entries(dataset, features, lang), lang))
+    st.html(_legend(dataset, lang, selection))
     chosen = features[features["id"] == selected] if selected else features.iloc[:0]
     if not chosen.empty:
         st.html(popup_html(dataset, chosen.iloc[0], lang))

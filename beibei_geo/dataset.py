@@ -129,8 +129,9 @@ def per_version(function: Callable[..., T]) -> Callable[..., T]:
         key = (dataset.version, *args)
         if key not in cache:
             if len(cache) >= 64:
-                cache.pop(next(iter(cache)))
+                cache.pop(next(iter(cache)), None)
             cache[key] = function(dataset, *args)
         return cache[key]
 
+    memoised.cache_clear = cache.clear
     return memoised

@@ -28,16 +28,24 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().casefold()
 
 
-def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None) -> pd.DataFrame:
+def goal_table(features: pd.DataFrame) -> pd.DataFrame:
+    """A boolean column per goal id, True where the row serves that goal (``features`` rows, same index)."""
+    goals = features["goals"].explode().dropna()
+    return pd.crosstab(goals.index, goals).astype(bool).reindex(index=features.index, fill_value=False)
+
+
+def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None,
+                    goals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows of ``features`` matching every part of ``selection`` (a new frame; the input is unchanged).
 
     ``town_names`` gives each row's 街镇 name (see `join.township_names`); without it the raw
-    ``township`` column is matched, so a selection may name a 街镇 by name or by code.
+    ``township`` column is matched, so a selection may name a 街镇 by name or by code. ``goals`` is the
+    `goal_table` of these rows or of a frame holding them, when it was computed once beforehand.
     """
     keep = pd.Series(True, index=features.index)
     if selection.goals:
-        wanted = set(selection.goals)
-        keep &= features["goals"].map(lambda goals: bool(wanted.intersection(goals)))
+        goals = goal_table(features) if goals is None else goals.reindex(features.index)
+        keep &= goals[[g for g in selection.goals if g in goals.columns]].any(axis=1)
     if selection.layers:
         keep &= features["layer"].isin(selection.layers)
     if selection.towns:

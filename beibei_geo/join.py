@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 
 from beibei_geo.dataset import Dataset, per_version
+from beibei_geo.filters import goal_table
 
 
 def feature_goals(features: pd.DataFrame) -> pd.DataFrame:
@@ -76,6 +77,12 @@ def township_names(dataset: Dataset, features: pd.DataFrame) -> pd.Series:
 def feature_township_names(dataset: Dataset) -> pd.Series:
     """`township_names` of every feature of ``dataset`` (computed once per data version)."""
     return township_names(dataset, dataset.features)
+
+
+@per_version
+def feature_goal_table(dataset: Dataset) -> pd.DataFrame:
+    """`filters.goal_table` of every feature of ``dataset`` (computed once per data version)."""
+    return goal_table(dataset.features)
 
 
 def features_per_township(dataset: Dataset, features: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from beibei_geo.filters import Selection, filter_features
+from beibei_geo.filters import Selection, filter_features, goal_table
 
 
 def frame() -> pd.DataFrame:
@@ -39,6 +39,17 @@ def frame() -> pd.DataFrame:
 )
 def test_filter_features(selection, expected):
     assert list(filter_features(frame(), selection)["id"]) == expected
+
+
+@pytest.mark.parametrize("goals", [("park_city",), ("green", "rural"), ("governance",)])
+def test_a_goal_table_computed_beforehand_gives_the_same_rows(goals):
+    features = frame()
+    table = goal_table(features)
+    assert table.loc[1].to_dict() == {"business": False, "culture_tourism": False, "green": True, "park_city": True,
+                                      "rural": False}
+    for rows in (features, features.iloc[1:]):  # also for part of the rows the table was made from
+        selection = Selection(goals=goals)
+        pd.testing.assert_frame_equal(filter_features(rows, selection, goals=table), filter_features(rows, selection))
 
 
 def test_filter_by_town_name_uses_joined_names():

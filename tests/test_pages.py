@@ -1,6 +1,6 @@
 """The pages, run headless with AppTest: filters, URL state, language, bad parameters, broken data.
 
-The map component is replaced by a recorder so the tests can see what each run hands to it.
+The map component is replaced by a recorder so the tests can see what each run renders and hands to it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import shutil
 import folium
 import pytest
 import streamlit as st
+import streamlit_folium
 from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
+import map_component
 import ui
 from beibei_geo.auth import hash_password
 from beibei_geo.catalog import load_catalog
@@ -34,23 +36,33 @@ def serving(goal: str):
 
 @pytest.fixture
 def map_calls(monkeypatch):
-    """Every st_folium call of a run: the feature groups handed over, as {group name: feature count}."""
-    calls = []
+    """Every map a run shows: the feature groups rendered, as {group name: feature count}, the base map's tiles,
+    the first point drawn and the component's arguments. The render caches are bypassed: every run renders."""
+    calls, rendered = [], {}
+    render_map, render_groups = map_component.render_map, map_component.render_groups
 
-    def record(fmap, feature_group_to_add=None, **kwargs):
-        groups, first_point = {}, None
-        for group in feature_group_to_add or []:
-            count = 0
-            for child in group._children.values():
-                layers = [child, *child._children.values()]  # a cluster holds the GeoJSON layers
-                data = [layer.data["features"] for layer in layers if hasattr(layer, "data")]
-                count += sum(len(features) for features in data)
-                first_point = first_point or next((f[0]["geometry"]["coordinates"] for f in data), None)
-            groups[group.layer_name] = count
-        tiles = [c.tiles for c in fmap._children.values() if isinstance(c, folium.TileLayer)]
-        calls.append({"groups": groups, "kwargs": kwargs, "base": {"tiles": tiles}, "first_point": first_point})
+    def record_map(fmap):
+        rendered["tiles"] = [c.tiles for c in fmap._children.values() if isinstance(c, folium.TileLayer)]
+        return render_map(fmap)
 
-    monkeypatch.setattr(ui, "st_folium", record)
+    def record_groups(groups):
+        rendered["groups"], rendered["first_point"] = {}, None
+        for group in groups:
+            data = [child.data["features"] for child in group._children.values() if hasattr(child, "data")]
+            rendered["groups"][group.layer_name] = sum(len(features) for features in data)
+            rendered["first_point"] = rendered["first_point"] or next(
+                (features[0]["geometry"]["coordinates"] for features in data), None)
+        return render_groups(groups)
+
+    def record_component(**kwargs):
+        calls.append({"groups": rendered.pop("groups", {}), "first_point": rendered.pop("first_point", None),
+                      "base": {"tiles": rendered["tiles"]}, "kwargs": kwargs})
+
+    monkeypatch.setattr(map_component, "render_map", record_map)
+    monkeypatch.setattr(map_component, "render_groups", record_groups)
+    monkeypatch.setattr(streamlit_folium, "_component_func", record_component)
+    monkeypatch.setattr(ui, "_rendered_base", ui._rendered_base.__wrapped__)
+    monkeypatch.setattr(ui, "_rendered_layers", ui._rendered_layers.__wrapped__)
     return calls
 
 

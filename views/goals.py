@@ -37,8 +37,8 @@ st.subheader(t("goal_indicators", lang))
 ui.indicator_cards(dataset, indicators, lang, with_goal=False)
 
 bounds = feature_bounds(features, basemap)
-ui.show_map(dataset, features, lang, basemap, bounds=bounds, height=520, key=f"goal_map_{goal_id}",
-            selection=Selection(goals=(goal_id,)))
+ui.show_map(dataset, lang, basemap, Selection(goals=(goal_id,)), bounds=bounds, height=520,
+            key=f"goal_map_{goal_id}")
 
 same_unit = indicators[indicators["unit"] == indicators["unit"].value_counts().index[0]]
 if len(same_unit) > 1:

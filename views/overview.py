@@ -27,7 +27,7 @@ ui.indicator_cards(dataset, headline, lang)
 
 if not shown:
     st.info(t("no_features", lang))
-ui.show_map(dataset, features, lang, basemap, selection=state.selection)
+ui.show_map(dataset, lang, basemap, state.selection)
 st.caption(ui.md_escape(f"{t('map_notice', lang)} · {t('map_sources', lang)}"))
 
 unmapped = features[~features["mapped"]]

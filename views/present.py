@@ -51,8 +51,8 @@ features = scene_features(dataset, scene)
 west, south, east, north = scene_bounds(dataset, scene, features)
 left, right = st.columns([5, 2])
 with left:
-    ui.show_map(dataset, features, lang, OFFLINE, bounds=[[south, west], [north, east]], height=470,
-                key="present_map", labels=scene.highlight, scale=1.6, selection=scene_selection(scene))
+    ui.show_map(dataset, lang, OFFLINE, scene_selection(scene), bounds=[[south, west], [north, east]], height=470,
+                key="present_map", labels=scene.highlight, scale=1.6)
 with right:
     ui.indicator_cards(dataset, scene_indicators(dataset, scene), lang, with_goal=scene.kind != "goal", large=True)
 st.markdown(f"### {ui.md_escape(scene.text('caption', lang))}")
