@@ -47,6 +47,7 @@ WATCHDOG_GRACE_S = 15.0
 # frame also gets `window.__bb`: helpers to find the map, count its drawn features and read Streamlit's state.
 INIT_SCRIPT = r"""
 (() => {
+  const MAP_FILES = '/app/static/webgl/';
   if (window.__bbInstalled) return;
   window.__bbInstalled = true;
   try {
@@ -56,6 +57,16 @@ INIT_SCRIPT = r"""
       }
     }).observe({type: 'longtask', buffered: true});
   } catch (err) {}
+  // Map files (under /app/static/webgl/) this frame asked for with fetch; resource timing lists each one once its
+  // body has arrived, so the difference is what is still loading.
+  window.__bbMapFiles = 0;
+  const fetchFirst = window.fetch;
+  if (fetchFirst) {
+    window.fetch = function (input) {
+      if (String((input && input.url) || input).includes(MAP_FILES)) window.__bbMapFiles++;
+      return fetchFirst.apply(this, arguments);
+    };
+  }
   if (window.top !== window) return;
 
   const IFRAME = "iframe[title='streamlit_folium.st_folium']";
@@ -123,7 +134,33 @@ INIT_SCRIPT = r"""
   };
   bb.now = () => performance.timeOrigin + performance.now();
   bb.state = () => { const app = document.querySelector(APP); return app && app.getAttribute(STATE); };
-  bb.shows = text => document.body.innerText.split('\n').some(line => line.trim() === text);
+  // A Markdown element of the page reads exactly `text` (textContent: no forced layout, cheap enough per frame).
+  bb.shows = text => [...document.querySelectorAll("[data-testid='stMarkdownContainer']")]
+    .some(el => el.textContent.trim() === text);
+  // Map files still loading in the page and the map's frame.
+  bb.mapFilesLoading = () => [window, bb.mapWindow()].filter(Boolean).reduce((n, w) => n + w.__bbMapFiles
+    - w.performance.getEntriesByType('resource').filter(e => e.name.includes(MAP_FILES)).length, 0);
+  // The stopwatch, all in the page: `arm(check)` starts at the next pointerdown (a click), or at the navigation
+  // with `fromNavigation`; then checks every animation frame; once `check()` returns a map kind ('none' for no
+  // map) it waits two frames in the window that draws that kind and records when. `stopwatch` is then
+  // {kind, start, end} (absolute ms).
+  bb.arm = (check, fromNavigation = false) => {
+    const watch = bb.stopwatch = {kind: null, start: fromNavigation ? performance.timeOrigin : null, end: null};
+    if (!fromNavigation) {
+      document.addEventListener('pointerdown', e => { watch.start = performance.timeOrigin + e.timeStamp; },
+                                {capture: true, once: true});
+    }
+    const step = () => {
+      let kind = null;
+      try { kind = watch.start !== null && check(); } catch (err) {}
+      if (!kind) { requestAnimationFrame(step); return; }
+      const win = kind === 'folium' ? bb.mapWindow() || window : window;
+      win.requestAnimationFrame(() => win.requestAnimationFrame(() => {
+        Object.assign(watch, {kind, end: bb.now()});
+      }));
+    };
+    requestAnimationFrame(step);
+  };
 })();
 """
 
@@ -378,32 +415,50 @@ def _settle_deck(page: Page, recorder: Recorder, clock: Clock) -> None:
 
 
 # ------------------------------------------------------------------------------------------ stages
+def _stopwatch_result(page: Page, recorder: Recorder, clock: Clock) -> tuple[float, str]:
+    """Seconds the armed stopwatch measured, and the map kind; deck.gl first settles (files, frames)."""
+    watch = _wait(page, clock, "() => __bb.stopwatch && __bb.stopwatch.end !== null && __bb.stopwatch")
+    end = watch["end"]
+    if watch["kind"] == "deck":
+        _settle_deck(page, recorder, clock)
+        end = _value(page, clock, "() => __bb.now()")
+    return (end - watch["start"]) / 1000, watch["kind"]
+
+
 def first_draw(page: Page, spec: PageSpec, expected: Expected, recorder: Recorder, url: str) -> tuple[float, str]:
-    """Seconds from `goto` to the map drawn (or, for the floor, the page complete and idle); and the map kind."""
+    """Seconds from the navigation to the map drawn (or, for the floor, the page complete and idle); the map kind.
+
+    Timed in the page from its navigation start (`bb.arm`): a folium map is drawn once it shows every feature and
+    its map files have loaded; deck.gl also waits for its files and frames (`_settle_deck`).
+    """
     with Clock("first draw", spec.cap_s, page, recorder) as clock:
+        if not spec.has_map:
+            check = """() => [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === 'floor')
+              && !!document.querySelector("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+              && __bb.shows('selected: 0') && __bb.idle() && 'none'"""
+        else:
+            check = """() => {
+              const kind = __bb.kind();
+              if (kind === 'folium') return __bb.count() === n && __bb.mapFilesLoading() === 0 && kind;
+              return kind;
+            }"""
+        page.add_init_script(f"if (window.top === window) (n => __bb.arm({check}, true))({expected.total})")
         try:
             page.goto(url, wait_until="commit", timeout=clock.ms())
         except PlaywrightTimeout as exc:
             raise MeasureTimeout(clock.stage, spec.cap_s, "navigation") from exc
-        if not spec.has_map:
-            _wait(page, clock, """() => {
-              const title = [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === 'floor');
-              const widget = !!document.querySelector("[data-testid='stSidebar'] [data-testid='stMultiSelect']");
-              return title && widget && __bb.shows('selected: 0') && __bb.idle();
-            }""")
-            return clock.elapsed(), "none"
-        kind = recorder.map_kind = _wait(page, clock, "() => __bb.kind()")
-        if kind == "folium":
-            _wait(page, clock, "(n) => __bb.count() === n", expected.total)
-            _drain_webgl(page, recorder, clock)  # the base layers' files
-        else:
-            _settle_deck(page, recorder, clock)
-        _two_frames(page, clock, kind)
-        return clock.elapsed(), kind
+        try:
+            elapsed, kind = _stopwatch_result(page, recorder, clock)
+        except MeasureTimeout:
+            with suppress(PlaywrightError):  # which map the page was drawing, for the report
+                recorder.map_kind = page.wait_for_function("() => __bb.kind()", timeout=5000).json_value()
+            raise
+        recorder.map_kind = kind
+        return elapsed, kind
 
 
-def _pick_goal(page: Page, spec: PageSpec, clock: Clock) -> float:
-    """Open the goal multiselect and click ``spec.goal_option``; returns perf_counter() at the click."""
+def _open_goal_menu(page: Page, spec: PageSpec, clock: Clock) -> dict[str, float]:
+    """Open the goal multiselect; the bounding box of ``spec.goal_option``."""
     try:
         page.get_by_role("combobox", name=GOAL_WIDGET).click(timeout=clock.ms())
         option = page.get_by_role("option", name=spec.goal_option, exact=True)
@@ -412,31 +467,33 @@ def _pick_goal(page: Page, spec: PageSpec, clock: Clock) -> float:
     except PlaywrightTimeout as exc:
         raise MeasureTimeout(clock.stage, clock.cap_s, "goal option not found") from exc
     assert box is not None
-    clicked = time.perf_counter()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    return clicked
+    return box
 
 
 def filter_change(page: Page, spec: PageSpec, expected: Expected, recorder: Recorder) -> tuple[float, str]:
-    """Seconds from the click on the goal option to the filtered map drawn (or "selected: 1") and the app idle."""
+    """Seconds from the click on the goal option to the filtered result drawn and the app idle, and the map kind.
+
+    Timed in the page (`bb.arm`): from the click's pointerdown to two frames after the first animation frame in
+    which the page shows the filtered text, is idle and (maps) draws the filtered features, so polling and
+    round trips to Python add nothing. The floor's result is its text; a map page's the map it shows then
+    (it may switch kinds); deck.gl also waits for its files and two more frames.
+    """
     with Clock("filter change", spec.cap_s, page, recorder) as clock:
         text = spec.shows_filtered(expected)  # only the filtered run writes it: proof that this run happened
-        clicked = _pick_goal(page, spec, clock)
+        box = _open_goal_menu(page, spec, clock)
         if not spec.has_map:
-            _wait(page, clock, "(text) => __bb.shows(text) && __bb.idle()", text)
-            kind = "none"
-        else:  # once the filtered run has finished, whichever map the page shows decides (it may switch kinds)
-            kind = _wait(page, clock, """([text, n]) => {
+            check = "() => __bb.shows(text) && __bb.idle() && 'none'"
+        else:
+            check = """() => {
               if (!(__bb.shows(text) && __bb.idle())) return false;
               if (__bb.mapWindow()) return __bb.count() === n ? 'folium' : false;
               return __bb.deckDrawn() ? 'deck' : false;
-            }""", [text, expected.filtered])
-            if kind == "deck":
-                _settle_deck(page, recorder, clock)
-            _two_frames(page, clock, kind)
-        elapsed = time.perf_counter() - clicked
+            }"""
+        _value(page, clock, f"([text, n]) => __bb.arm({check})", [text, expected.filtered])
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        result = _stopwatch_result(page, recorder, clock)
         page.keyboard.press("Escape")  # close the dropdown (after the timing; it changes nothing)
-        return elapsed, kind
+        return result
 
 
 def pan_zoom_frames(page: Page, kind: str, recorder: Recorder, cap_s: float) -> int:

@@ -13,20 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import map_component
 from beibei_geo.dataset import Dataset, load_dataset
-from beibei_geo.filters import Selection
+from beibei_geo.filters import Selection, filter_features, goal_table
 from beibei_geo.join import township_names
 from beibei_geo.mapview import base_map, thematic_groups
 from beibei_geo.webgl import WebglFiles, deck, write_files
 
 
-def _folium_build(dataset: Dataset, files: WebglFiles) -> None:
-    """What the overview does on every run: the base map (base layers by URL), the feature groups (large point
-    layers as bulk layers reading the files), rendered."""
-    fmap = base_map(dataset, base_urls=files.base_geojson)
-    for group in thematic_groups(dataset, dataset.features, files=files):
-        group.add_to(fmap)
-    fmap.get_root().render()
+def _folium_base(dataset: Dataset, files: WebglFiles) -> None:
+    """The base map (base layers by URL), rendered for the component: once per data version and view."""
+    map_component.render_map(base_map(dataset, base_urls=files.base_geojson))
+
+
+def _folium_layers(dataset: Dataset, files: WebglFiles) -> None:
+    """The feature groups of a selection not rendered before (the goal filter), as the overview renders them for
+    the component: large point layers as bulk layers reading the files. Once per data version and selection."""
+    selection = Selection(goals=("governance",))
+    features = filter_features(dataset.features, selection, goals=goal_table(dataset.features))
+    map_component.render_groups(thematic_groups(dataset, features, selection=selection, files=files))
 
 
 def _webgl_files(dataset: Dataset) -> None:
@@ -41,11 +46,13 @@ def _webgl_spec(dataset: Dataset, files: WebglFiles) -> None:
 
 
 def map_builders(dataset: Dataset, static: Path) -> dict[str, Callable[[], Any]]:
-    """Name → function building the map of ``dataset``: the folium map (built and rendered on every run), the
-    map files (written once per data version) and the WebGL spec (built on every run)."""
+    """Name → function building part of the map of ``dataset``: the folium base map and a selection's layers
+    (each rendered once, then cached by the app), the map files (written once per data version) and the WebGL spec
+    (built on every run)."""
     files = write_files(dataset, static)
-    return {"folium": lambda: _folium_build(dataset, files), "webgl-files": lambda: _webgl_files(dataset),
-            "webgl-spec": lambda: _webgl_spec(dataset, files)}
+    return {"folium-base": lambda: _folium_base(dataset, files),
+            "folium-layers": lambda: _folium_layers(dataset, files),
+            "webgl-files": lambda: _webgl_files(dataset), "webgl-spec": lambda: _webgl_spec(dataset, files)}
 
 
 def _timed(function: Callable[[], Any], runs: int) -> list[float]:

@@ -198,9 +198,9 @@ def results_table(scenarios: dict[str, Any]) -> str:
 
 
 def library_table(scenarios: dict[str, Any]) -> str:
-    builders = ["folium", "webgl-files", "webgl-spec"]  # the keys of benchmarks.library.map_builders
-    head = ["scenario", "features", "load + validate (s)", "join (s)", "folium map build + render (s)",
-            "map files, once per version (s)", "WebGL spec, per run (s)"]
+    builders = ["folium-base", "folium-layers", "webgl-files", "webgl-spec"]  # benchmarks.library.map_builders
+    head = ["scenario", "features", "load + validate (s)", "join (s)", "folium base map, once per version (s)",
+            "folium layers, once per selection (s)", "map files, once per version (s)", "WebGL spec, per run (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, scenario in scenarios.items():
         median = scenario["library"]["median"]
