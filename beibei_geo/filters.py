@@ -31,7 +31,7 @@ def normalise_text(text: str) -> str:
 def goal_table(features: pd.DataFrame) -> pd.DataFrame:
     """A boolean column per goal id, True where the row serves that goal (``features`` rows, same index)."""
     goals = features["goals"].explode().dropna()
-    return pd.crosstab(goals.index, goals).astype(bool).reindex(index=features.index, fill_value=False)
+    return pd.get_dummies(goals, dtype=bool).groupby(level=0).any().reindex(index=features.index, fill_value=False)
 
 
 def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None,

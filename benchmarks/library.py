@@ -15,8 +15,8 @@ from typing import Any
 
 import map_component
 from beibei_geo.dataset import Dataset, load_dataset
-from beibei_geo.filters import Selection, filter_features, goal_table
-from beibei_geo.join import township_names
+from beibei_geo.filters import Selection, filter_features
+from beibei_geo.join import feature_goal_table, feature_township_names, township_names
 from beibei_geo.mapview import base_map, thematic_groups
 from beibei_geo.webgl import WebglFiles, deck, write_files
 
@@ -28,9 +28,11 @@ def _folium_base(dataset: Dataset, files: WebglFiles) -> None:
 
 def _folium_layers(dataset: Dataset, files: WebglFiles) -> None:
     """The feature groups of a selection not rendered before (the goal filter), as the overview renders them for
-    the component: large point layers as bulk layers reading the files. Once per data version and selection."""
+    the component: large point layers as bulk layers reading the files. Once per data version and selection (what
+    the app keeps per data version, such as the goal table, is warm after the first run)."""
     selection = Selection(goals=("governance",))
-    features = filter_features(dataset.features, selection, goals=goal_table(dataset.features))
+    features = filter_features(dataset.features, selection, feature_township_names(dataset),
+                               feature_goal_table(dataset))
     map_component.render_groups(thematic_groups(dataset, features, selection=selection, files=files))
 
 
