@@ -54,15 +54,30 @@ def test_same_arguments_as_st_folium(monkeypatch, shipped, tmp_path, selection):
     assert component_arguments(monkeypatch, with_map_component) == expected
 
 
-def test_each_part_is_rendered_once_per_data_version_and_view(monkeypatch, shipped):
+@pytest.fixture
+def empty_render_caches():
+    """The render caches of `ui` empty, before and after (the test fills them with stand-ins)."""
+    for cached in (ui._rendered_base, ui._rendered_layers):
+        cached.cache_clear()
+    yield
+    for cached in (ui._rendered_base, ui._rendered_layers):
+        cached.cache_clear()
+
+
+def test_each_part_is_rendered_once_per_data_version_and_view(monkeypatch, shipped, empty_render_caches):
     rendered = []
     monkeypatch.setattr(map_component, "render_groups",
                         lambda groups: rendered.append([g.layer_name for g in groups]) or map_component.Rendered(
                             "", (), ()))
-    ui._rendered_layers.cache_clear()
     twin_city = Selection(goals=("twin_city",))
     for selection in (twin_city, twin_city, Selection(), twin_city):
         ui._rendered_layers(shipped, "zh", OFFLINE, selection, (), 1.0)
     assert len(rendered) == 2  # each selection once
     ui._rendered_layers(shipped, "en", OFFLINE, twin_city, (), 1.0)
     assert len(rendered) == 3 and rendered[2] != rendered[0]  # layer names in English
+
+    maps = []
+    monkeypatch.setattr(map_component, "render_map", lambda fmap: maps.append(fmap.location) or "rendered")
+    for bounds in (None, None, ((29.7, 106.3), (29.9, 106.5)), None):
+        ui._rendered_base(shipped, "zh", OFFLINE, bounds)
+    assert len(maps) == 2 and maps[0] != maps[1]  # each view once
