@@ -107,7 +107,8 @@ def row_numbers(dataset: Dataset, layer_id: str, kind: str) -> dict[str, int]:
 
 class FilePopups(MacroElement):
     """Popups for the features of a folium GeoJson (its parent) built in the browser from the layer part's rows and
-    details files (fetched on the first click) instead of inline HTML: each feature carries only its ``row``."""
+    details files (the file holding the clicked row, fetched once) instead of inline HTML: each feature carries
+    only its ``row``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -120,6 +121,7 @@ class FilePopups(MacroElement):
         self._name = "FilePopups"
         self.options_json = script_json({"url": files.layers[layer_id][kind],
                                          "detailsUrl": files.details[layer_id][kind],
+                                         "detailsChunk": files.details_chunk,
                                          "popup": popup_text(dataset, layer_id, lang)})
 
 
@@ -156,5 +158,6 @@ def bulk_points(dataset: Dataset, spec: LayerSpec, kind: str, selection: Selecti
         shown = part.assign(geometry=part.geometry.map(to_gcj02)) if gcj02 else part
         options |= {"rows": feature_rows(dataset, shown), "details": detail_rows(dataset, part)}
     else:
-        options |= {"url": files.layers[spec.id][kind], "detailsUrl": files.details[spec.id][kind]}
+        options |= {"url": files.layers[spec.id][kind], "detailsUrl": files.details[spec.id][kind],
+                    "detailsChunk": files.details_chunk}
     return BulkPoints(options)

@@ -34,16 +34,22 @@ _DISPLAY_DECIMALS = 5  # about 1 m: enough to draw, and smaller files
 _SIMPLIFY_DEGREES = 0.00005  # about 5 m: outlines are simplified for display only, never in the data
 
 
+#: Rows per popup-details file: a click fetches only the file holding its row (50k points: 8 MB in all).
+DETAILS_CHUNK = 1000
+
+
 @dataclass(frozen=True)
 class WebglFiles:
     """The URLs of one data version's files: per thematic layer (exact, approximate) the rows and the popup
-    details (a list aligned with the rows, see `detail_rows`), and the base layers."""
+    details (a list aligned with the rows, see `detail_rows`, in files of `DETAILS_CHUNK` rows: the URL's
+    ``{chunk}`` is row // DETAILS_CHUNK), and the base layers."""
 
     version: str
     layers: dict[str, dict[str, str]]
     base: dict[str, str]
     base_geojson: dict[str, str]  # the base layers for the folium map
     details: dict[str, dict[str, str]]
+    details_chunk: int
 
 
 def _rgb(color: str, alpha: int = 255) -> list[int]:
@@ -140,7 +146,7 @@ def detail_rows(dataset: Dataset, features: pd.DataFrame) -> list[dict[str, Any]
 #: Data versions whose files stay on disk (the current one, a preview of an import, the one before).
 KEEP_VERSIONS = 3
 #: Bumped when the files change shape: a folder written by an older format is written again.
-FILE_FORMAT = 3
+FILE_FORMAT = 4
 
 
 def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
@@ -152,11 +158,11 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
     kinds = ("exact", "approximate")
     layers = {spec.id: {kind: f"{url}/{spec.id}-{kind}.json" for kind in kinds}
               for spec in dataset.catalog.thematic_layers}
-    details = {spec.id: {kind: f"{url}/{spec.id}-{kind}-details.json" for kind in kinds}
+    details = {spec.id: {kind: f"{url}/{spec.id}-{kind}-details-{{chunk}}.json" for kind in kinds}
                for spec in dataset.catalog.thematic_layers}
     base = {spec.id: f"{url}/{spec.id}.json" for spec in dataset.catalog.base_layers}
     base_geojson = {spec.id: f"{url}/{spec.id}.geojson" for spec in dataset.catalog.base_layers}
-    stamp = f"{dataset.version} format {FILE_FORMAT}"
+    stamp = f"{dataset.version} format {FILE_FORMAT} details {DETAILS_CHUNK}"
     complete = folder / ".complete"
     if not (complete.is_file() and complete.read_text(encoding="utf-8") == stamp):
         staging = root / f".{dataset.version}.tmp"
@@ -169,7 +175,10 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
             approximate = layer["location_precision"].isin(APPROXIMATE)
             parts |= {f"{spec.id}-exact": layer[~approximate], f"{spec.id}-approximate": layer[approximate]}
         rows = {f"{name}.json": feature_rows(dataset, part) for name, part in parts.items()}
-        rows |= {f"{name}-details.json": detail_rows(dataset, part) for name, part in parts.items()}
+        for name, part in parts.items():
+            popups = detail_rows(dataset, part)
+            rows |= {f"{name}-details-{chunk}.json": popups[chunk * DETAILS_CHUNK:(chunk + 1) * DETAILS_CHUNK]
+                     for chunk in range(max(1, -(-len(popups) // DETAILS_CHUNK)))}
         for spec in dataset.catalog.base_layers:
             frame = dataset.layers[spec.id][dataset.layers[spec.id].geometry.notna()]
             rows[f"{spec.id}.json"] = [{**shape, "n": name} for name, geometry in zip(frame["name"], frame.geometry,
@@ -187,7 +196,7 @@ def write_files(dataset: Dataset, static_dir: Path) -> WebglFiles:
         for old in versions[KEEP_VERSIONS:]:
             if old != folder:
                 shutil.rmtree(old, ignore_errors=True)
-    return WebglFiles(dataset.version, layers, base, base_geojson, details)
+    return WebglFiles(dataset.version, layers, base, base_geojson, details, DETAILS_CHUNK)
 
 
 def filter_codes(dataset: Dataset, selection: Selection) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.join import township_names
 from beibei_geo.mapview import base_map
-from beibei_geo.webgl import WebglFiles, write_files
+from beibei_geo.webgl import WebglFiles, detail_rows, write_files
 from tests.test_browser import MAP, MAP_IDLE, POPUP_SETTLED, XSS, guarded_page, screenshot
 from tests.test_bulkpoints import HOSTILE, HOSTILE_DESCRIPTION, hostile_data
 
@@ -179,6 +179,22 @@ def test_hover_shows_the_name_as_text_and_a_click_the_details(page_of, site):
     expect(tooltip).to_have_count(0)
     assert sum("details" in url for url in data) == 1
     assert page.evaluate(XSS) is None
+    assert errors == [] and outside == []
+
+
+def test_a_click_fetches_only_the_details_file_holding_its_row(page_of, site):
+    page, outside, data, errors = page_of
+    part = layer_part(site.dataset, "bench_points", "exact")
+    expected = detail_rows(site.dataset, part)
+    chunk = site.files.details_chunk
+    assert len(expected) > chunk  # rows in two files at least
+    options = {"detailsUrl": site.files.details["bench_points"]["exact"], "detailsChunk": chunk}
+    rows = [0, chunk - 1, chunk, len(expected) - 1]
+    found = page.evaluate("""async ([options, rows]) =>
+      Promise.all(rows.map((row) => L.BbBulkPoints.detailOf(options, row)))""", [options, rows])
+    assert found == [expected[row] for row in rows]
+    fetched = sorted(url.rsplit("/", 1)[1] for url in data if "details" in url)
+    assert fetched == sorted({f"bench_points-exact-details-{row // chunk}.json" for row in rows})  # each once
     assert errors == [] and outside == []
 
 

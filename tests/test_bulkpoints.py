@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from shapely.geometry import MultiPoint
 
+from beibei_geo import webgl
 from beibei_geo.assets import asset_urls, install_vendor_assets
 from beibei_geo.bulkpoints import BulkPoints, bulk_points, kept_bits, layer_part, popup_text, row_numbers, script_json
 from beibei_geo.catalog import PRECISIONS
@@ -21,7 +22,7 @@ from beibei_geo.dataset import Dataset, load_dataset
 from beibei_geo.filters import Selection, filter_features
 from beibei_geo.i18n import label
 from beibei_geo.join import township_names
-from beibei_geo.webgl import FILE_FORMAT, detail_rows, feature_rows, write_files
+from beibei_geo.webgl import DETAILS_CHUNK, FILE_FORMAT, detail_rows, feature_rows, write_files
 from benchmarks.synthetic import make_data_dir
 
 HOSTILE = "<img src=x onerror=window.__xss=1></script>危险名称"
@@ -73,9 +74,9 @@ def test_rows_and_details_files_are_aligned_and_carry_the_popup(hostile, tmp_pat
         for kind, url in kinds.items():
             rows = json.loads((folder / url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
             details_url = files.details[layer][kind]
-            assert details_url == url.removesuffix(".json") + "-details.json"
-            details = json.loads((folder / details_url.rsplit("/", 1)[1]).read_text(encoding="utf-8"))
-            assert len(details) == len(rows)
+            assert details_url == url.removesuffix(".json") + "-details-{chunk}.json"
+            details = json.loads((folder / details_url.format(chunk=0).rsplit("/", 1)[1]).read_text(encoding="utf-8"))
+            assert len(details) == len(rows)  # one file: fewer rows than DETAILS_CHUNK
     feature = hostile.features.set_index("id").loc["bench-point-2"]
     part = layer_part(hostile, "bench_points", "exact")
     row = feature_rows(hostile, part)[0]
@@ -90,13 +91,36 @@ def test_rows_and_details_files_are_aligned_and_carry_the_popup(hostile, tmp_pat
     assert service["extra"] == [["tier", "village"]] and service["quote"]
 
 
+def test_details_files_hold_chunks_of_rows(hostile, tmp_path, monkeypatch):
+    monkeypatch.setattr(webgl, "DETAILS_CHUNK", 3)
+    files = write_files(hostile, tmp_path / "static")
+    folder = tmp_path / "static" / "webgl" / hostile.version
+
+    def chunk_file(layer: str, kind: str, chunk: int) -> Path:
+        return folder / files.details[layer][kind].format(chunk=chunk).rsplit("/", 1)[1]
+
+    sizes = []
+    for layer, kinds in files.details.items():
+        for kind in kinds:
+            expected = detail_rows(hostile, layer_part(hostile, layer, kind))
+            chunks = max(1, -(-len(expected) // 3))  # a part without rows still has its (empty) file
+            found = [json.loads(chunk_file(layer, kind, c).read_text(encoding="utf-8")) for c in range(chunks)]
+            assert [item for items in found for item in items] == expected  # row r: item r % 3 of file r // 3
+            assert all(len(items) == 3 for items in found[:-1]) and not chunk_file(layer, kind, chunks).exists()
+            sizes.append(len(expected))
+    assert max(sizes) > 3 and 0 in sizes  # several files for one part; an empty part
+    options = options_of(bulk_points(hostile, hostile.catalog.layers["bench_points"], "exact", Selection(), files))
+    assert options["detailsChunk"] == files.details_chunk == 3
+
+
 def test_an_older_file_format_is_written_again(shipped, tmp_path):
     folder = tmp_path / "static" / "webgl" / shipped.version
     folder.mkdir(parents=True)
     (folder / ".complete").write_text(shipped.version, encoding="utf-8")  # format 1 wrote no details files
     files = write_files(shipped, tmp_path / "static")
-    assert (folder / files.details["parks"]["exact"].rsplit("/", 1)[1]).is_file()
-    assert (folder / ".complete").read_text(encoding="utf-8") == f"{shipped.version} format {FILE_FORMAT}"
+    assert (folder / files.details["parks"]["exact"].format(chunk=0).rsplit("/", 1)[1]).is_file()
+    stamp = f"{shipped.version} format {FILE_FORMAT} details {DETAILS_CHUNK}"
+    assert (folder / ".complete").read_text(encoding="utf-8") == stamp
 
 
 def test_popup_lookups_follow_the_row_codes(hostile):

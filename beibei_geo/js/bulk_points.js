@@ -2,7 +2,8 @@
  *
  * The rows ([{p: [lon, lat], id, n, m, s, t, c, l}], see beibei_geo/webgl.py) come inline or from a URL fetched
  * once per page: window.__bbBulkCache keeps one promise per URL, so a layer made again for a new filter reuses
- * the parsed rows. Hover shows the name, a click a popup whose details file is fetched on the first click.
+ * the parsed rows. Hover shows the name, a click a popup whose details come from the details file holding its
+ * row (files of `detailsChunk` rows, each fetched on the first click that needs it).
  * bindFilePopups gives a folium GeoJson layer (smaller layers, lines, areas) the same popups from the same files.
  * Every string from the data reaches the page through textContent only.
  */
@@ -161,6 +162,21 @@
     return root;
   }
 
+  /** The popup details of row `index` of a layer part: from the inline `details`, or from the details file that
+   * holds the row (`detailsUrl` with `{chunk}` = index / `detailsChunk`; fetched on first use, then cached);
+   * {} when there are none or the file fails. */
+  function detailOf(options, index) {
+    const { details, detailsUrl, detailsChunk } = options;
+    if (details) return Promise.resolve(details[index] || {});
+    if (!detailsUrl) return Promise.resolve({});
+    const chunk = Math.floor(index / detailsChunk);
+    return load(detailsUrl.split('{chunk}').join(String(chunk)))
+      .then((items) => items[index - chunk * detailsChunk] || {}, (error) => {
+        console.error('bbBulkPoints:', error);
+        return {};
+      });
+  }
+
   /** Popups for the features of a folium GeoJson layer that carry only their `row` in a layer part's files: built
    * like a bulk layer's popup from the rows and details files (fetched on the first click, then cached). */
   function bindFilePopups(geojson, options) {
@@ -168,15 +184,11 @@
       const layer = event.propagatedFrom || event.layer;
       const index = layer.feature.properties.row;
       const map = geojson._map;
-      const details = load(options.detailsUrl).catch((error) => {
-        console.error('bbFilePopups:', error);
-        return [];
-      });
-      Promise.all([load(options.url), details]).then(([rows, items]) => {
+      Promise.all([load(options.url), detailOf(options, index)]).then(([rows, detail]) => {
         if (geojson._map !== map) return; // removed meanwhile
         const anchor = layer.getLatLng ? layer.getLatLng() : event.latlng;
         L.popup({ maxWidth: 380 }).setLatLng(anchor)
-          .setContent(popupContent(rows[index], items[index] || {}, options.popup)).openOn(map);
+          .setContent(popupContent(rows[index], detail, options.popup)).openOn(map);
       }, (error) => console.error('bbFilePopups:', error));
     });
   }
@@ -340,15 +352,10 @@
     _openPopup(index) {
       const map = this._map;
       const row = this._rows[index];
-      const { details, detailsUrl, popup } = this.options;
-      const list = details ? Promise.resolve(details) : detailsUrl ? load(detailsUrl) : Promise.resolve([]);
-      list.catch((error) => {
-        console.error('bbBulkPoints:', error);
-        return [];
-      }).then((items) => {
+      detailOf(this.options, index).then((detail) => {
         if (this._map !== map) return;
         L.popup({ maxWidth: 380 }).setLatLng(L.latLng(row.p[1], row.p[0]))
-          .setContent(popupContent(row, items[index] || {}, popup)).openOn(map);
+          .setContent(popupContent(row, detail, this.options.popup)).openOn(map);
       });
     },
   });
@@ -356,5 +363,6 @@
   L.BbBulkPoints.filterRows = filterRows;
   L.BbBulkPoints.layersOf = layersOf;
   L.BbBulkPoints.bindFilePopups = bindFilePopups;
+  L.BbBulkPoints.detailOf = detailOf;
   L.bbBulkPoints = (options) => new L.BbBulkPoints(options);
 })(window.L);
