@@ -1,18 +1,24 @@
-"""The folium map through streamlit-folium's component, with the base map and the layers rendered apart.
+"""The folium map through the app's own component frame, with the base map and the layers rendered apart.
 
 `st_folium` renders the whole map through jinja (three passes) on every script run, although a filter change only
-changes the feature groups. Here the base map and the groups are rendered separately, so the pages can cache each
-by what it depends on, and the same component gets the same arguments `st_folium` would give it. This uses
-streamlit-folium's own rendering helpers (the version is pinned in pyproject.toml);
-`tests/test_map_component.py` checks that the arguments equal `st_folium`'s.
+changes the feature groups. Here the base map and the groups are rendered separately with streamlit-folium's own
+helpers (the version is pinned in pyproject.toml), so the pages can cache each by what it depends on;
+`tests/test_map_component.py` checks that the scripts equal `st_folium`'s.
+
+They are drawn by `map_frame/` (a page and 80 lines of JavaScript) rather than streamlit-folium's React frame,
+which loads Leaflet and the app's script one after the other only once its 225 kB bundle has run: the map's first
+draw starts about 0.1–0.2 s sooner (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
+import streamlit.components.v1 as components
 import streamlit_folium
 from branca.element import Element
 
@@ -28,11 +34,10 @@ class Rendered:
 
 @dataclass(frozen=True)
 class RenderedMap(Rendered):
-    """The base map: besides its script, the page header and body and the map's element id."""
+    """The base map: besides its script (which draws into the element ``map_div``), the page header and body."""
 
     header: str
     html: str
-    map_id: str
 
 
 def _links(elements: list[Element]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -56,7 +61,7 @@ def render_map(fmap: folium.Map) -> RenderedMap:
     header = streamlit_folium._get_header(fmap)
     script = streamlit_folium._get_map_string(fmap)
     css, js = _links([fmap])
-    return RenderedMap(script, css, js, header, html, streamlit_folium.get_full_id(fmap))
+    return RenderedMap(script, css, js, header, html)
 
 
 def render_groups(groups: list[folium.FeatureGroup]) -> Rendered:
@@ -69,13 +74,13 @@ def render_groups(groups: list[folium.FeatureGroup]) -> Rendered:
     return Rendered(script, css, js)
 
 
+_frame = components.declare_component("map", path=str(Path(__file__).parent / "map_frame"))
+
+
 def show(base: RenderedMap, layers: Rendered | None, height: int, key: str) -> None:
-    """The map component, full width, sending nothing back (panning and zooming never rerun the script)."""
+    """The map, full width and ``height`` px. A new base map gets a new frame; new layers are swapped in place."""
     layers = layers or Rendered("", (), ())
-    streamlit_folium._component_func(
-        script=base.script, header=base.header, html=base.html, id=base.map_id,
-        key=streamlit_folium.generate_js_hash(base.script, key, False), height=height, width=None,
-        returned_objects=[], default={}, zoom=None, center=None, feature_group=layers.script or None,
-        return_on_hover=False, layer_control=None, pixelated=False,
-        css_links=list(dict.fromkeys(base.css_links + layers.css_links)),
-        js_links=list(dict.fromkeys(base.js_links + layers.js_links)), wrap_longitude=False)
+    base_id = hashlib.sha256(base.script.encode()).hexdigest()[:16]
+    _frame(script=base.script, header=base.header, html=base.html, feature_group=layers.script, height=height,
+           css_links=list(dict.fromkeys(base.css_links + layers.css_links)),
+           js_links=list(dict.fromkeys(base.js_links + layers.js_links)), key=f"{key}-{base_id}", default=None)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import map_component
 from beibei_geo.assets import install_vendor_assets
@@ -181,10 +182,12 @@ def start_page() -> tuple[Dataset, ViewState]:
     return dataset, state
 
 
-def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True) -> None:
-    """Goal (in their colours), layer, 街镇, status and text filters, all kept in the URL."""
+def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True,
+                    container: DeltaGenerator | None = None) -> None:
+    """Goal (in their colours), layer, 街镇, status and text filters, all kept in the URL; in ``container`` of
+    the sidebar when given, else at its end."""
     lang = state.lang
-    sidebar = st.sidebar
+    sidebar = container or st.sidebar
     sidebar.header(t("filters", lang))
     sidebar.multiselect(t("filter_goals", lang), options=dataset.goal_ids, key=FILTER_KEYS["goals"],
                         placeholder=t("choose", lang), format_func=lambda g: goal_label(dataset, g, lang),

@@ -33,6 +33,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1440, "height": 900}
 GOAL_WIDGET = "目标（八个一流）"
+#: The folium map's frame: the app's own (`map_component`) or streamlit-folium's (the naive page).
+FOLIUM_FRAME = "iframe[title='map_component.map'], iframe[title='streamlit_folium.st_folium']"
 WEBGL_PATH = "/app/static/webgl/"
 STREAM_PATH = "/_stcore/stream"
 POLL_MS = 50  # how often wait_for_function re-checks a condition in the page
@@ -69,7 +71,7 @@ INIT_SCRIPT = r"""
   }
   if (window.top !== window) return;
 
-  const IFRAME = "iframe[title='streamlit_folium.st_folium']";
+  const IFRAME = "__FOLIUM_FRAME__";
   const DECK = "[data-testid='stDeckGlJsonChart']";
   const APP = "[data-testid='stApp']";
   const STATE = 'data-test-script-state';
@@ -162,7 +164,7 @@ INIT_SCRIPT = r"""
     requestAnimationFrame(step);
   };
 })();
-"""
+""".replace("__FOLIUM_FRAME__", FOLIUM_FRAME)
 
 
 @dataclass(frozen=True)
@@ -498,8 +500,7 @@ def filter_change(page: Page, spec: PageSpec, expected: Expected, recorder: Reco
 
 def pan_zoom_frames(page: Page, kind: str, recorder: Recorder, cap_s: float) -> int:
     """Websocket frames the browser sent while dragging the map 150 px and wheel-zooming once, and 1 s after."""
-    selector = "iframe[title='streamlit_folium.st_folium']" if kind == "folium" else \
-        "[data-testid='stDeckGlJsonChart']"
+    selector = FOLIUM_FRAME if kind == "folium" else "[data-testid='stDeckGlJsonChart']"
     with Clock("pan/zoom", cap_s, page, recorder) as clock:
         target = page.locator(selector).first
         target.scroll_into_view_if_needed(timeout=clock.ms())

@@ -27,7 +27,7 @@ from benchmarks.servers import streamlit_server as benchmark_server
 from tests.conftest import DATA, PROJECT, mapped_feature_count
 
 ARTIFACTS = PROJECT / "test-artifacts"
-MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_IFRAME = "iframe[title='map_component.map']"  # the app's map frame (map_frame/)
 TIMEOUT = 60_000
 SEATS = 16  # 17 街镇, one (天生街道) without a seat point
 SOURCE_TEXT = "报道《北碚 党建引领争创“八个一流”》"

@@ -91,7 +91,7 @@ def test_large_data_draws_with_webgl_offline_and_filters_without_refetching(brow
         page.goto(url)
         expect(page.get_by_text(count_line(*expected(data)), exact=True)).to_be_visible()
         drawn_chart(page)
-        assert page.locator("iframe[title='streamlit_folium.st_folium']").count() == 0
+        assert page.locator("iframe[title='map_component.map']").count() == 0
         expect(page.get_by_text("大数据量模式（WebGL）", exact=False)).to_be_visible()
         expect(page.get_by_text("图例")).to_be_visible()
         screenshot(page, "webgl-overview.png", full_page=False)
@@ -150,7 +150,7 @@ def test_many_points_draw_as_bulk_layers_on_the_folium_map(browser, tmp_path):
         for goal in (None, "governance"):
             page.goto(f"{url}/?goal={goal}" if goal else url)
             expect(page.get_by_text(count_line(*expected(data, goal)), exact=True)).to_be_visible()
-            frame = page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", state="visible")
+            frame = page.wait_for_selector("iframe[title='map_component.map']", state="visible")
             frame = frame.content_frame()
             frame.wait_for_function(BULK_DRAWN)
             shown[goal] = frame.evaluate(BULK_SHOWN)

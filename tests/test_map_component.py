@@ -1,4 +1,5 @@
-"""The map component: the same arguments as `st_folium`, and each part rendered once per what it depends on."""
+"""The map component: the same map as `st_folium` would draw, a new frame only for a new base map, and each part
+rendered once per what it depends on."""
 
 from __future__ import annotations
 
@@ -18,40 +19,64 @@ from beibei_geo.webgl import write_files
 RANDOM_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def component_arguments(monkeypatch, show) -> dict:
-    """The arguments ``show()`` hands to streamlit-folium's component, with folium's random element ids masked."""
+#: What the frame draws from: the same as streamlit-folium's component gets from `st_folium`.
+DRAWN_FROM = ("script", "header", "html", "feature_group", "height", "css_links", "js_links")
+
+
+def recorded_arguments(monkeypatch, owner, name: str, show) -> dict:
+    """The arguments ``show()`` hands to the component ``owner.name``, with folium's random element ids masked."""
     calls = []
-    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(owner, name, lambda **kwargs: calls.append(kwargs))
     show()
     (arguments,) = calls
-    arguments.pop("on_change", None)  # st_folium's copies the value under `key`; the map sends none back
+    arguments.pop("on_change", None)  # st_folium's callback
     return json.loads(RANDOM_ID.sub("ID", json.dumps(arguments)))
 
 
-@pytest.mark.parametrize("selection", [Selection(), Selection(goals=("twin_city",)), Selection(layers=("nothing",))])
-def test_same_arguments_as_st_folium(monkeypatch, shipped, tmp_path, selection):
-    files = write_files(shipped, tmp_path)
+def parts(shipped, files, selection: Selection):
+    """A fresh base map and the feature groups of ``selection`` (folium elements are rendered once only)."""
     features = filter_features(shipped.features, selection)
+    groups = thematic_groups(shipped, features, "zh", OFFLINE, 1.0, selection, files)
+    if not features.empty:
+        groups.append(label_group(features, tuple(features["id"][:2]), OFFLINE))
+    return base_map(shipped, "zh", OFFLINE, None, base_urls=files.base_geojson), groups
 
-    def parts():
-        groups = thematic_groups(shipped, features, "zh", OFFLINE, 1.0, selection, files)
-        if not features.empty:
-            groups.append(label_group(features, tuple(features["id"][:2]), OFFLINE))
-        return base_map(shipped, "zh", OFFLINE, None, base_urls=files.base_geojson), groups
+
+def show_parts(fmap, groups, key: str = "map") -> None:
+    layers = map_component.render_groups(groups) if groups else None
+    map_component.show(map_component.render_map(fmap), layers, 500, key)
+
+
+@pytest.mark.parametrize("selection", [Selection(), Selection(goals=("twin_city",)), Selection(layers=("nothing",))])
+def test_the_frame_draws_what_st_folium_would(monkeypatch, shipped, tmp_path, selection):
+    files = write_files(shipped, tmp_path)
 
     def with_st_folium():
-        fmap, groups = parts()
+        fmap, groups = parts(shipped, files, selection)
         streamlit_folium.st_folium(fmap, feature_group_to_add=groups or None, returned_objects=[], height=500,
                                    use_container_width=True, key="map")
 
-    def with_map_component():
-        fmap, groups = parts()
-        layers = map_component.render_groups(groups) if groups else None
-        map_component.show(map_component.render_map(fmap), layers, 500, "map")
+    expected = recorded_arguments(monkeypatch, streamlit_folium, "_component_func", with_st_folium)
+    expected["feature_group"] = expected["feature_group"] or ""  # no groups: None there, an empty script here
+    assert expected["feature_group"] or selection.layers  # the comparison covers the layers
+    ours = recorded_arguments(monkeypatch, map_component, "_frame", lambda: show_parts(*parts(shipped, files,
+                                                                                              selection)))
+    assert {name: ours[name] for name in DRAWN_FROM} == {name: expected[name] for name in DRAWN_FROM}
+    assert ours["default"] is None  # the frame sends nothing back: panning never reruns the script
 
-    expected = component_arguments(monkeypatch, with_st_folium)
-    assert expected["feature_group"] or features.empty  # the comparison covers the layers
-    assert component_arguments(monkeypatch, with_map_component) == expected
+
+def test_a_new_base_map_gets_a_new_frame_and_new_layers_do_not(monkeypatch, shipped, tmp_path):
+    files = write_files(shipped, tmp_path)
+
+    def key_of(selection: Selection, lang: str = "zh") -> str:
+        fmap, groups = parts(shipped, files, selection)
+        if lang != "zh":
+            fmap = base_map(shipped, lang, OFFLINE, None, base_urls=files.base_geojson)
+        return recorded_arguments(monkeypatch, map_component, "_frame", lambda: show_parts(fmap, groups))["key"]
+
+    everything = key_of(Selection())
+    assert key_of(Selection(goals=("twin_city",))) == everything
+    assert key_of(Selection(), "en") != everything
 
 
 @pytest.fixture
