@@ -73,17 +73,18 @@ class Server:
 
 
 @contextmanager
-def streamlit_server(page: str, data_dir: Path, log: Path) -> Iterator[Server]:
-    """`streamlit run` of page ``page`` (a key of `SCRIPTS`) on ``data_dir``; yields the running `Server`."""
+def streamlit_server(page: str, data_dir: Path, log: Path, project: Path = PROJECT) -> Iterator[Server]:
+    """`streamlit run` of page ``page`` (a key of `SCRIPTS`) of the checkout ``project`` on ``data_dir``; yields
+    the running `Server`."""
     port = free_port()
-    env = {**os.environ, "BEIBEI_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "BEIBEI_DATA_DIR": str(data_dir), "PYTHONPATH": str(project)}  # its own beibei_geo
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", SCRIPTS[page], "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],  # code edited meanwhile must not prompt "rerun?"
-            cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, process, log)
