@@ -10,6 +10,13 @@
   const mapDiv = document.getElementById("map_div");
   const errorBox = document.getElementById("map_error");
 
+  let frameHeight = null;
+  const setFrameHeight = height => {
+    if (height === frameHeight) return;
+    frameHeight = height;
+    send("streamlit:setFrameHeight", {height: height});
+  };
+
   const loadScript = src => new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = src;
@@ -56,7 +63,7 @@
     if (!shown || args.height !== shown.height || !errorBox.hidden) {
       errorBox.hidden = true;
       mapDiv.style.height = args.height + "px";
-      send("streamlit:setFrameHeight", {height: args.height});
+      setFrameHeight(args.height);
       window.map.invalidateSize();
     }
     shown = args;
@@ -65,7 +72,7 @@
   function fail(error) {
     errorBox.textContent = error.message;
     errorBox.hidden = false;
-    send("streamlit:setFrameHeight", {height: document.body.scrollHeight});
+    setFrameHeight(document.body.scrollHeight);
   }
 
   // Renders apply in order, each after the base map; one that fails shows its error and the next one tries again.
@@ -74,7 +81,11 @@
   window.addEventListener("message", event => {
     const data = event.data;
     if (!data || data.type !== "streamlit:render") return;
-    started = started || start(data.args);
+    if (!started) {  // take the map's room at once, so the page does not shift when it draws
+      mapDiv.style.height = data.args.height + "px";
+      setFrameHeight(data.args.height);
+      started = start(data.args);
+    }
     drawing = drawing.then(() => started).then(() => draw(data.args)).catch(fail);
   });
   send("streamlit:componentReady", {apiVersion: 1});

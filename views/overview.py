@@ -15,7 +15,8 @@ basemap = ui.basemap_choice(lang)
 head, map_area = st.container(), st.container()
 
 # The map is sent first although it shows under the headline: its frame takes longest to load, so it starts
-# loading while the browser draws the rest (first draw about 0.1 s sooner at 10,000 points, benchmarks/README.md).
+# loading while the browser draws the rest (with the map's own frame, the first draw is 30–210 ms sooner;
+# benchmarks/README.md).
 with map_area:
     ui.show_map(dataset, lang, basemap, state.selection)
     st.caption(ui.md_escape(f"{t('map_notice', lang)} · {t('map_sources', lang)}"))
