@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             row.append(_median((r.get(metric) / f[metric] if r.get(metric) and f.get(metric) else None
                                 for r, f in zip(results, runs[0], strict=True)), "×"))
         print("| " + " | ".join(row) + " |")
+    for (page, label, _), results in zip(pages, runs, strict=True):  # runs left out of the medians, and why
+        for error in dict.fromkeys(r["error"] for r in results if "error" in r):
+            print(f"- {page} ({label}): {error}")
     return 0
 
 
