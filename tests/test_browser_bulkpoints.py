@@ -1,6 +1,7 @@
 """The bulk canvas point layer in headless Chromium, on a local static server: it draws the filtered rows, a new
-filter (streamlit-folium's way: old groups removed, new ones evaluated) reuses the fetched rows, the browser filter
-keeps what the server filter keeps, names and details are shown as text, and nothing leaves loopback."""
+filter (as map_frame/frame.js applies one: old groups removed, new ones evaluated) reuses the fetched rows, the
+browser filter keeps what the server filter keeps, names and details are shown as text, and nothing leaves
+loopback."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ COUNT = 3000
 LAYERS = f"L.BbBulkPoints.layersOf({MAP})"
 DRAWN = f"() => {{ const layers = {LAYERS}; return layers.length > 0 && layers.every((l) => l.drawn); }}"
 SHOWN = f"() => {LAYERS}.reduce((sum, l) => sum + l.shownCount, 0)"
-# streamlit-folium on a rerun: remove the previous feature groups, evaluate the new groups' script.
+# The map frame (map_frame/frame.js) on a rerun: remove the previous feature groups, evaluate the new groups' script.
 SHOW_GROUPS = f"""(code) => {{
   const map = {MAP};
   window.map_div = map;
@@ -104,7 +105,7 @@ def expected_ids(dataset: Dataset, selection: Selection) -> set[str]:
 
 
 def show(page: Page, site: Site, selection: Selection) -> int:
-    """Put the layers of ``selection`` on the map like streamlit-folium does; the number of rows they show."""
+    """Put the layers of ``selection`` on the map as the map frame does; the number of rows they show."""
     code = "".join(_get_feature_group_string(group, folium.Map(tiles=None), number)
                    for number, group in enumerate(point_groups(site.dataset, selection, site.files)))
     page.evaluate(SHOW_GROUPS, code)
