@@ -44,6 +44,7 @@ FILTER_KEYS = {"goals": "filter_goals", "layers": "filter_layers", "towns": "fil
 LANG_KEY = "filter_lang"
 _SYNCED = "_synced_query"
 STATIC_DIR = Path(__file__).parent / "static"  # served by Streamlit at /app/static/
+VIEWS_DIR = Path(__file__).parent / "views"
 
 
 @st.cache_resource
@@ -62,6 +63,17 @@ def url_lang() -> str:
     """The language the URL asks for (Chinese when absent or unknown)."""
     lang = st.query_params.get("lang", DEFAULT_LANG)
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+def navigation_pages(lang: str) -> list[st.Page]:
+    """The dashboard's pages in the navigation, the overview first (the default page)."""
+    return [
+        st.Page(VIEWS_DIR / "overview.py", title=t("nav_overview", lang), default=True),
+        st.Page(VIEWS_DIR / "goals.py", title=t("nav_goals", lang), url_path="goals"),
+        st.Page(VIEWS_DIR / "present.py", title=t("nav_present", lang), url_path="present"),
+        st.Page(VIEWS_DIR / "indicators.py", title=t("nav_indicators", lang), url_path="indicators"),
+        st.Page(VIEWS_DIR / "data.py", title=t("nav_data", lang), url_path="data"),
+    ]
 
 
 @st.cache_resource

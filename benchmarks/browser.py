@@ -8,6 +8,7 @@ reruns there, so some fixed window is unavoidable).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -171,7 +172,7 @@ INIT_SCRIPT = r"""
 class PageSpec:
     """A page under test: which server, the goal option to pick, whether it has a map, and the time cap."""
 
-    name: str  # real | floor | naive
+    name: str  # real | floor | naive | bare (the page's title, for a page without a map)
     goal_option: str
     has_map: bool
     cap_s: float
@@ -435,7 +436,7 @@ def first_draw(page: Page, spec: PageSpec, expected: Expected, recorder: Recorde
     """
     with Clock("first draw", spec.cap_s, page, recorder) as clock:
         if not spec.has_map:
-            check = """() => [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === 'floor')
+            check = """() => [...document.querySelectorAll('h1')].some(h => h.textContent.trim() === title)
               && !!document.querySelector("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
               && __bb.shows('selected: 0') && __bb.idle() && 'none'"""
         else:
@@ -444,7 +445,8 @@ def first_draw(page: Page, spec: PageSpec, expected: Expected, recorder: Recorde
               if (kind === 'folium') return __bb.count() === n && __bb.mapFilesLoading() === 0 && kind;
               return kind;
             }"""
-        page.add_init_script(f"if (window.top === window) (n => __bb.arm({check}, true))({expected.total})")
+        page.add_init_script(f"if (window.top === window) ((n, title) => __bb.arm({check}, true))"
+                             f"({expected.total}, {json.dumps(spec.name)})")
         try:
             page.goto(url, wait_until="commit", timeout=clock.ms())
         except PlaywrightTimeout as exc:

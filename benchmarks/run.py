@@ -2,7 +2,8 @@
 
 For each scenario (the shipped data, or the shipped data plus a synthetic layer) it times the library in-process,
 then serves three pages in turn, each its own `streamlit run` on the scenario's data: the real app's overview,
-the floor (an empty page with the same sidebar) and the naive anchor (`st_folium(folium.GeoJson(gdf))`).
+the floor (the app with an empty overview: the same sidebar, from the app's code), the naive anchor
+(`st_folium(folium.GeoJson(gdf))`) and the bare page (an empty page with simple widgets; the floor of earlier runs).
 Every page gets one untimed warm-up load, then N measured runs. Prints markdown tables and writes JSON.
 """
 
@@ -42,8 +43,9 @@ GOAL = "governance"
 CAP_S = 120.0  # per measurement (first draw, filter change); "> 120 s" when over
 PAGES = (  # real app first: its numbers matter most if a long run is cut short
     PageSpec("real", "争创一流基层治理", has_map=True, cap_s=CAP_S, filtered_text="显示 {filtered} / {total} 个要素"),
-    PageSpec("floor", GOAL, has_map=False, cap_s=60.0, filtered_text="selected: 1"),
+    PageSpec("floor", "争创一流基层治理", has_map=False, cap_s=60.0, filtered_text="selected: 1"),
     PageSpec("naive", GOAL, has_map=True, cap_s=CAP_S, filtered_text="shown: {filtered}"),
+    PageSpec("bare", GOAL, has_map=False, cap_s=60.0, filtered_text="selected: 1"),
 )
 #: Per-run numbers summarised by their median.
 METRICS = ("first_draw_s", "filter_s", "payload_mb", "pan_frames_sent", "long_task_max_after_draw_s",
@@ -189,7 +191,7 @@ def results_table(scenarios: dict[str, Any]) -> str:
             median, rate = page["median"], ratios(scenario["pages"], page_name)
             note = " ⚠" if page["skipped"] or page["errors"] else ""
             rss = f"{page['rss_mb']:.0f}" if page["rss_mb"] else "—"
-            cells = [name, page_name + note, _kinds(page) if page_name != "floor" else "—",
+            cells = [name, page_name + note, _kinds(page) if page_name not in ("floor", "bare") else "—",
                      fmt(median["first_draw_s"]), fmt(median["filter_s"]), fmt_ratio(rate["first_vs_floor"]),
                      fmt_ratio(rate["filter_vs_floor"]), fmt_ratio(rate["naive_vs_this"]), fmt(median["payload_mb"]),
                      fmt(median["pan_frames_sent"], 0), fmt(median["long_task_max_after_draw_s"]), rss]

@@ -22,7 +22,8 @@ from beibei_geo.assets import install_vendor_assets
 PROJECT = Path(__file__).resolve().parent.parent
 APPS = PROJECT / "benchmarks" / "apps"
 #: The page scripts under test, relative to the project root.
-SCRIPTS = {"real": "app.py", "floor": "benchmarks/apps/floor.py", "naive": "benchmarks/apps/naive.py"}
+SCRIPTS = {"real": "app.py", "floor": "benchmarks/apps/floor.py", "naive": "benchmarks/apps/naive.py",
+           "bare": "benchmarks/apps/bare.py"}
 HEALTH_TIMEOUT = 90.0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +130,13 @@ def test_the_shipped_secrets_example_configures_three_basemaps():
     basemaps, problems = basemaps_from_config(config["basemaps"])
     assert problems == [] and [b.id for b in basemaps] == ["offline", "osm", "tianditu", "amap"]
     assert [b.crs for b in basemaps] == ["wgs84", "wgs84", "wgs84", "gcj02"]
+
+
+def test_streamlit_reads_the_project_config_with_no_full_collection_after_each_run():
+    """The option must be spelled as Streamlit knows it: read the project's config the way `streamlit run` does."""
+    code = "from streamlit import config; print(config.get_option('runner.postScriptGC'))"
+    output = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "False"
 
 
 def test_per_version_memoises_by_data_version_and_arguments(shipped):

@@ -1,19 +1,22 @@
-"""Benchmark floor: an empty Streamlit page with the dashboard's sidebar widgets and no data, no map."""
+"""Benchmark floor: the dashboard with an empty overview. The same sidebar as the real app, from the app's own code
+(page navigation, language switch, the filter widgets with their labels, options, callbacks and URL state), and
+nothing in the page: no map, no cards, no tables."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from beibei_geo.validate import GOAL_IDS
+import ui
+
+
+def empty_overview() -> None:
+    dataset, state = ui.start_page()
+    ui.sidebar_filters(dataset, state)
+    st.title("floor")
+    st.markdown(f"**selected: {len(state.selection.goals)}**")
+
 
 st.set_page_config(page_title="floor", layout="wide")
-st.sidebar.radio("语言 / Language", ["zh", "en"], horizontal=True)
-st.sidebar.header("筛选")
-goals = st.sidebar.multiselect("目标（八个一流）", GOAL_IDS, key="filter_goals")
-st.sidebar.multiselect("图层", ["parks", "red_sites", "science_bases", "service_centers"])
-st.sidebar.multiselect("街镇", ["北温泉街道", "天生街道", "静观镇"])
-st.sidebar.multiselect("状态", ["operating", "planned"])
-st.sidebar.text_input("名称搜索")
-st.sidebar.button("清除筛选")
-st.title("floor")
-st.markdown(f"**selected: {len(goals)}**")
+pages = ui.navigation_pages(ui.url_lang())
+pages[0] = st.Page(empty_overview, title=pages[0].title, default=True)
+st.navigation(pages).run()
