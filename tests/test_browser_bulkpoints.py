@@ -151,6 +151,56 @@ def test_layers_draw_filter_and_reuse_the_fetched_rows(page_of, site):
     assert errors == [] and outside == []
 
 
+# Each bulk layer's canvas, read back: the weakest opacity at a drawn row's centre, the colours of the clearly opaque
+# pixels, and the painted pixels farther from every drawn row than a marker reaches (there must be none).
+PAINT = f"""() => {LAYERS}.map((layer) => {{
+  const canvas = layer._canvas;
+  const ratio = canvas.width / layer._size.x;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const reach = (layer._radius + layer.options.style.weight + 1) * ratio;
+  const cells = new Map();  // drawn rows by grid cell of side `reach`
+  const cell = (x, y) => `${{Math.floor(x / reach)}},${{Math.floor(y / reach)}}`;
+  const centres = [];
+  for (let k = 0; k < layer._hits; k++) {{
+    const x = layer._hitX[k] * ratio, y = layer._hitY[k] * ratio;
+    centres.push([x, y]);
+    if (!cells.has(cell(x, y))) cells.set(cell(x, y), []);
+    cells.get(cell(x, y)).push([x, y]);
+  }}
+  const near = (x, y) => [-1, 0, 1].some((i) => [-1, 0, 1].some((j) =>
+    (cells.get(`${{Math.floor(x / reach) + i}},${{Math.floor(y / reach) + j}}`) || [])
+      .some(([cx, cy]) => (cx - x) ** 2 + (cy - y) ** 2 <= reach ** 2)));
+  let painted = 0, stray = 0;
+  const colours = new Set();
+  for (let p = 0; p < canvas.width * canvas.height; p++) {{
+    if (data[4 * p + 3] === 0) continue;
+    painted++;
+    if (!near(p % canvas.width + 0.5, Math.floor(p / canvas.width) + 0.5)) stray++;
+    if (data[4 * p + 3] >= 128) colours.add(Array.from(data.slice(4 * p, 4 * p + 3)).join(','));
+  }}
+  const inside = centres.filter(([x, y]) => x >= 0 && y >= 0 && x < canvas.width && y < canvas.height);
+  const centreAlpha = inside.map(([x, y]) => data[4 * (Math.floor(y) * canvas.width + Math.floor(x)) + 3]);
+  return {{color: layer.options.style.color, hits: layer._hits, painted, stray, colours: [...colours],
+           weakestCentre: Math.min(...centreAlpha)}};
+}})"""
+
+
+def test_every_drawn_row_is_painted_in_its_layer_colour_and_nothing_else(page_of, site):
+    page = page_of[0]
+    for selection in (Selection(), Selection(goals=("governance",))):
+        show(page, site, selection)
+        canvases = page.evaluate(PAINT)
+        assert canvases and sum(c["hits"] for c in canvases) > 100, selection
+        for canvas in canvases:
+            assert canvas["stray"] == 0 and (canvas["painted"] > canvas["hits"]) == (canvas["hits"] > 0), canvas
+            if not canvas["hits"]:
+                continue
+            rgb = [int(canvas["color"][i:i + 2], 16) for i in (1, 3, 5)]
+            assert canvas["weakestCentre"] > 0, canvas
+            for colour in canvas["colours"]:  # ±2: the canvas keeps colours premultiplied by their opacity
+                assert all(abs(int(c) - e) <= 2 for c, e in zip(colour.split(","), rgb, strict=True)), canvas
+
+
 def test_hover_shows_the_name_as_text_and_a_click_the_details(page_of, site):
     page, outside, data, errors = page_of
     show(page, site, Selection())

@@ -193,6 +193,32 @@
     });
   }
 
+  // -------------------------------------------------------------------------------------------- compositing
+  /** Add a sprite's pixels at (x0, y0) to `coverage` (the opacity of each canvas pixel), as source-over does. */
+  function stamp(coverage, width, height, sprite, x0, y0) {
+    const { dx, dy, alpha } = sprite;
+    for (let j = 0; j < alpha.length; j++) {
+      const px = x0 + dx[j];
+      const py = y0 + dy[j];
+      if (px < 0 || py < 0 || px >= width || py >= height) continue;
+      const p = py * width + px;
+      coverage[p] += alpha[j] * (1 - coverage[p]);
+    }
+  }
+
+  /** `image` (blank) painted in colour `rgb` with the opacities of `coverage`. */
+  function colour(image, coverage, rgb) {
+    const data = image.data;
+    for (let p = 0; p < coverage.length; p++) {
+      if (coverage[p] === 0) continue;
+      data[4 * p] = rgb[0];
+      data[4 * p + 1] = rgb[1];
+      data[4 * p + 2] = rgb[2];
+      data[4 * p + 3] = Math.round(coverage[p] * 255);
+    }
+    return image;
+  }
+
   // ------------------------------------------------------------------------------------------------- layer
   L.BbBulkPoints = L.Layer.extend({
     // Its own pane just under the overlay pane: the few markers of small layers stay visible on top.
@@ -274,9 +300,10 @@
       if (this._rows) this._draw(this._canvas.getContext('2d'), ratio);
     },
 
-    /** Every shown row in view as a copy of one pre-drawn marker (a sprite: far cheaper to rasterise than one
-     * path of thousands of dashed circles). Dense views get smaller markers so the spread stays readable.
-     * Keeps the rows' canvas positions for hit tests. */
+    /** Every shown row in view as a copy of one pre-drawn marker (a sprite), composited in script into one image
+     * put on the canvas at once: far cheaper than thousands of dashed circles, or of drawImage calls, on a
+     * software-rendered canvas. Dense views get smaller markers so the spread stays readable. Keeps the rows'
+     * canvas positions for hit tests. */
     _draw(ctx, ratio) {
       const map = this._map;
       const { x, y } = projected(this._rows, map.options.crs);
@@ -292,31 +319,35 @@
       this._radius = Math.max(MIN_RADIUS, Math.min(1, Math.sqrt(DENSE / Math.max(inView.length, 1))))
         * this.options.style.radius;
       const sprite = this._sprite(ratio);
-      const half = sprite.width / ratio / 2;
+      const { width, height } = this._canvas;
+      const coverage = new Float32Array(width * height);
       this._hitX = new Float32Array(inView.length);
       this._hitY = new Float32Array(inView.length);
       this._hitIndex = Int32Array.from(inView);
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       inView.forEach((i, k) => {
         const px = x[i] * scale - origin.x;
         const py = y[i] * scale - origin.y;
-        ctx.drawImage(sprite, px - half, py - half, 2 * half, 2 * half);
+        stamp(coverage, width, height, sprite, Math.round(px * ratio) - sprite.half,
+          Math.round(py * ratio) - sprite.half);
         this._hitX[k] = px;
         this._hitY[k] = py;
       });
+      ctx.putImageData(colour(ctx.createImageData(width, height), coverage, sprite.rgb), 0, 0);
       this._hits = inView.length;
       this.drawn = true;
     },
 
-    /** One marker (fill, then the outline, dashed for approximate places) at the current radius. */
+    /** One marker (fill, then the outline, dashed for approximate places) at the current radius, in device pixels:
+     * {half, dx, dy, alpha} of its pixels that are not transparent, and its colour. All of them have the layer's
+     * colour, so compositing markers only adds up their opacities. */
     _sprite(ratio) {
       const style = this.options.style;
       const key = `${this._radius}/${ratio}`;
       if (this._spriteKey !== key) {
         const half = Math.ceil(this._radius + style.weight);
-        const sprite = document.createElement('canvas');
-        sprite.width = sprite.height = 2 * half * ratio;
-        const g = sprite.getContext('2d');
+        const canvas = document.createElement('canvas');
+        const side = (canvas.width = canvas.height = 2 * half * ratio);
+        const g = canvas.getContext('2d');
         g.scale(ratio, ratio);
         g.beginPath();
         g.arc(half, half, this._radius, 0, 2 * Math.PI);
@@ -327,10 +358,22 @@
         g.lineWidth = style.weight;
         g.setLineDash(style.dash || []);
         g.stroke();
-        this._spriteCanvas = sprite;
+        const pixels = g.getImageData(0, 0, side, side).data;
+        const dx = [];
+        const dy = [];
+        const alpha = [];
+        for (let p = 0; p < side * side; p++) {
+          if (pixels[4 * p + 3] === 0) continue;
+          dx.push(p % side);
+          dy.push(Math.floor(p / side));
+          alpha.push(pixels[4 * p + 3] / 255);
+        }
+        g.fillRect(0, 0, 1, 1); // one opaque pixel: the colour as the canvas reads style.color
+        const rgb = Array.from(g.getImageData(0, 0, 1, 1).data.slice(0, 3));
+        this._spriteMask = { half: half * ratio, dx, dy, alpha, rgb };
         this._spriteKey = key;
       }
-      return this._spriteCanvas;
+      return this._spriteMask;
     },
 
     /** The drawn row nearest to a layer point, within radius + tolerance: {layer, index, distance²} or null. */
