@@ -18,7 +18,7 @@ from beibei_geo.basemaps import OFFLINE, Basemap, basemaps_from_config
 from beibei_geo.dataset import Dataset, data_version, default_data_dir, load_dataset, per_version
 from beibei_geo.deck import build_pdf, build_pptx
 from beibei_geo.errors import BeibeiGeoError
-from beibei_geo.filters import EVERYTHING, Selection, filter_features
+from beibei_geo.filters import EVERYTHING, Selection, selection_mask
 from beibei_geo.formatting import indicator_baseline, indicator_figure
 from beibei_geo.htmlexport import map_html
 from beibei_geo.i18n import DEFAULT_LANG, LANGS, label, t
@@ -99,9 +99,14 @@ def dataset_or_stop(lang: str) -> Dataset:
     return dataset
 
 
+@per_version
+def _allowed(dataset: Dataset) -> Allowed:
+    return Allowed.from_dataset(dataset)
+
+
 def read_view(dataset: Dataset) -> tuple[ViewState, list[Notice]]:
     """The view the URL describes, and notices for the values it had to ignore."""
-    return parse_view(st.query_params.to_dict(), Allowed.from_dataset(dataset))
+    return parse_view(st.query_params.to_dict(), _allowed(dataset))
 
 
 def write_view(state: ViewState) -> None:
@@ -209,7 +214,7 @@ def sidebar_filters(dataset: Dataset, state: ViewState, with_places: bool = True
         layers = {spec.id: spec.name(lang) for spec in dataset.catalog.thematic_layers}
         sidebar.multiselect(t("filter_layers", lang), options=list(layers), key=FILTER_KEYS["layers"],
                             placeholder=t("choose", lang), format_func=layers.get, on_change=_on_widget_change)
-        towns = list(Allowed.from_dataset(dataset).towns.values())
+        towns = list(_allowed(dataset).towns.values())
         sidebar.multiselect(t("filter_towns", lang), options=list(dict.fromkeys(towns)), key=FILTER_KEYS["towns"],
                             placeholder=t("choose", lang), on_change=_on_widget_change)
         statuses = dataset.catalog.status
@@ -238,8 +243,15 @@ def basemap_choice(lang: str) -> Basemap:
     return by_id[chosen]
 
 
+@per_version
+def kept_rows(dataset: Dataset, selection: Selection) -> pd.Series:
+    """Which features ``selection`` keeps, a boolean per feature (kept per data version and selection: a page run
+    that only counts or picks a few rows takes none of the others)."""
+    return selection_mask(dataset.features, selection, feature_township_names(dataset), feature_goal_table(dataset))
+
+
 def filtered_features(dataset: Dataset, selection: Selection) -> pd.DataFrame:
-    return filter_features(dataset.features, selection, feature_township_names(dataset), feature_goal_table(dataset))
+    return dataset.features[kept_rows(dataset, selection)]
 
 
 def show_map(dataset: Dataset, lang: str, basemap: Basemap, selection: Selection = EVERYTHING,

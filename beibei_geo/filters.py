@@ -36,7 +36,14 @@ def goal_table(features: pd.DataFrame) -> pd.DataFrame:
 
 def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None,
                     goals: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows of ``features`` matching every part of ``selection`` (a new frame; the input is unchanged).
+    """Rows of ``features`` matching every part of ``selection`` (a new frame; the input is unchanged); the
+    arguments are those of `selection_mask`."""
+    return features[selection_mask(features, selection, town_names, goals)]
+
+
+def selection_mask(features: pd.DataFrame, selection: Selection, town_names: pd.Series | None = None,
+                   goals: pd.DataFrame | None = None) -> pd.Series:
+    """True for the rows of ``features`` matching every part of ``selection`` (a boolean Series, same index).
 
     ``town_names`` gives each row's 街镇 name (see `join.township_names`); without it the raw
     ``township`` column is matched, so a selection may name a 街镇 by name or by code. ``goals`` is the
@@ -58,4 +65,4 @@ def filter_features(features: pd.DataFrame, selection: Selection, town_names: pd
         haystack = (features["name"].fillna("") + "\n" + features["name_en"].fillna("") + "\n"
                     + features["description"].fillna("")).map(normalise_text)
         keep &= haystack.str.contains(needle, regex=False)
-    return features[keep].copy()
+    return keep

@@ -22,11 +22,11 @@ with map_area:
     st.caption(ui.md_escape(f"{t('map_notice', lang)} · {t('map_sources', lang)}"))
 ui.sidebar_filters(dataset, state, container=filters)
 
-features = ui.filtered_features(dataset, state.selection)
+kept, mapped = ui.kept_rows(dataset, state.selection), dataset.features["mapped"]
 with head:
     st.title(t("app_title", lang))
-    total = int(dataset.features["mapped"].sum())
-    shown = int(features["mapped"].sum())
+    total = int(mapped.sum())
+    shown = int((kept & mapped).sum())
     st.markdown(f"**{t('count_line', lang, n=shown, m=total)}**")
 
     headline = indicators_for_goals(dataset, state.selection.goals, headline_only=True)
@@ -37,7 +37,7 @@ with head:
     if not shown:
         st.info(t("no_features", lang))
 
-unmapped = features[~features["mapped"]]
+unmapped = dataset.features[kept & ~mapped]
 st.subheader(t("unmapped_title", lang, n=len(unmapped)))
 if unmapped.empty:
     st.caption(t("unmapped_none", lang))
